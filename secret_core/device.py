@@ -1,0 +1,69 @@
+"""Every device decision of the project lives here.
+
+Training, extraction and faiss all ask this module which device to use, so that the same code
+runs unchanged on a CPU-only laptop and on a CUDA node: the config says ``device: auto`` (CUDA
+when present) or names one explicitly, and AMP is enabled only where it helps (CUDA).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+
+from secret_core.errors import SecretError
+
+
+def resolve_device(requested: str = "auto") -> torch.device:
+    """Map a config value (``auto``, ``cpu``, ``cuda``, ``cuda:1``) to a torch device.
+
+    ``auto`` picks CUDA when a GPU is visible. Asking for CUDA on a machine without one is an
+    error rather than a silent fallback, because a cluster job that lost its GPU should fail
+    loudly instead of running 50x slower.
+    """
+    requested = (requested or "auto").strip().lower()
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if requested.startswith("cuda") and not torch.cuda.is_available():
+        raise SecretError(
+            f"config device is '{requested}' but no CUDA GPU is visible; set device: auto or cpu"
+        )
+    try:
+        return torch.device(requested)
+    except RuntimeError as exc:
+        raise SecretError(f"config device '{requested}' is not a torch device: {exc}") from None
+
+
+def amp_enabled(device: torch.device, requested: bool = True) -> bool:
+    """Mixed precision only on CUDA: on CPU bfloat16 autocast is slower and changes results."""
+    return bool(requested) and device.type == "cuda"
+
+
+def autocast(device: torch.device, enabled: bool):
+    """Autocast context for the given device (a no-op context when disabled)."""
+    return torch.autocast(device_type=device.type, dtype=torch.float16, enabled=enabled)
+
+
+@functools.cache
+def faiss_gpu_available() -> bool:
+    """True when faiss was built with GPU support and a GPU is visible."""
+    try:
+        import faiss
+    except ImportError:  # pragma: no cover - faiss is a hard dependency
+        return False
+    get_num_gpus = getattr(faiss, "get_num_gpus", None)
+    return bool(get_num_gpus and get_num_gpus() > 0)
+
+
+def use_faiss_gpu(requested: str = "auto") -> bool:
+    """Whether nearest-neighbour search should run on a GPU faiss index."""
+    requested = (requested or "auto").strip().lower()
+    if requested == "cpu":
+        return False
+    return faiss_gpu_available()
+
+
+def configure_threads(threads: int | None) -> None:
+    """Bound torch's intra-op threads to what the scheduler gave the job."""
+    if threads and threads > 0:
+        torch.set_num_threads(int(threads))
