@@ -8,10 +8,12 @@ when present) or names one explicitly, and AMP is enabled only where it helps (C
 from __future__ import annotations
 
 import functools
-
-import torch
+from typing import TYPE_CHECKING
 
 from secret_core.errors import SecretError
+
+if TYPE_CHECKING:  # torch is imported lazily: clustering jobs need this module but not torch
+    import torch
 
 
 def resolve_device(requested: str = "auto") -> torch.device:
@@ -21,6 +23,8 @@ def resolve_device(requested: str = "auto") -> torch.device:
     error rather than a silent fallback, because a cluster job that lost its GPU should fail
     loudly instead of running 50x slower.
     """
+    import torch
+
     requested = (requested or "auto").strip().lower()
     if requested == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -41,6 +45,8 @@ def amp_enabled(device: torch.device, requested: bool = True) -> bool:
 
 def autocast(device: torch.device, enabled: bool):
     """Autocast context for the given device (a no-op context when disabled)."""
+    import torch
+
     return torch.autocast(device_type=device.type, dtype=torch.float16, enabled=enabled)
 
 
@@ -65,5 +71,7 @@ def use_faiss_gpu(requested: str = "auto") -> bool:
 
 def configure_threads(threads: int | None) -> None:
     """Bound torch's intra-op threads to what the scheduler gave the job."""
+    import torch
+
     if threads and threads > 0:
         torch.set_num_threads(int(threads))

@@ -1,0 +1,30 @@
+# SECRET: self-consistent pseudo label refinement for UDA person re-ID, as a Snakemake workflow.
+#
+#   snakemake --cores 8 results/table1.csv                  # the embedded synthetic demo
+#   snakemake --configfile config/paper.yaml --cores 8 results/table1.csv   # the paper's recipe
+#
+# A config given with --configfile replaces config/config.yaml as a whole (it is not merged).
+# All logic lives in the secret_core package; the rules only wire files together.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+if not workflow.config_settings.configfiles:
+
+    configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/pretrain.smk"
+include: "rules/epoch.smk"
+include: "rules/evaluate.smk"
+include: "rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        "results/table1.csv",

@@ -1,0 +1,87 @@
+# Helpers shared by every rule file: config validation, variants, settings and path builders.
+
+import re
+
+import yaml
+from snakemake.utils import validate
+
+from secret_core.workflow import config_check, layout as paths
+
+config_check.validate_config(config, workflow.source_path("../config/schema.yaml"), validate)
+VARIANTS = config_check.load_variants(
+    workflow.source_path("../config/variants.yaml"), config.get("variants", {})
+)
+config_check.check_datasets(config)
+
+EXPERIMENT = paths.EXPERIMENT
+EPOCH_DIR = paths.EPOCH_DIR
+ENV = "../environment.yml"
+
+
+wildcard_constraints:
+    setting="uda|usl",
+    task="[A-Za-z0-9_]+",
+    variant=r"[A-Za-z0-9_]+(_k[0-9.]+)?",
+    seed=r"\d+",
+    epoch=r"\d{3}",
+    space="global|top|bottom|concat",
+    dataset="[A-Za-z0-9_]+",
+
+
+def settings(wc, stage):
+    """The params dict of one stage of one experiment (changing it reruns that stage)."""
+    return config_check.stage_settings(config, VARIANTS, stage, dict(wc.items()))
+
+
+def num_epochs(setting):
+    return config_check.num_epochs(config, setting)
+
+
+def dataset_summary(name):
+    return f"results/data/{name}/summary.json"
+
+
+def target_summary(wc):
+    return dataset_summary(config_check.target_dataset(config, wc.setting, wc.task))
+
+
+def start_checkpoint(wc):
+    """Epoch 0: the source-trained model (UDA) or the initialised network (USL)."""
+    if wc.setting == "uda":
+        source = config["tasks"][wc.task]["source"]
+        return f"results/pretrain/{source}/seed{wc.seed}/model.pt"
+    return f"results/init/seed{wc.seed}/model.pt"
+
+
+def checkpoint_of(wc, epoch):
+    if epoch == 0:
+        return start_checkpoint(wc)
+    return paths.epoch_file(wc, epoch, "model.pt")
+
+
+def previous_checkpoint(wc):
+    return checkpoint_of(wc, int(wc.epoch) - 1)
+
+
+def clustered_spaces(wc):
+    return config_check.clustered_spaces(VARIANTS, wc.variant)
+
+
+def eps_reference(wc):
+    """Cluster stats of the first epoch, whose eps later epochs reuse (empty at epoch 1)."""
+    if int(wc.epoch) == 1:
+        return []
+    return paths.epoch_file(wc, 1, f"cluster_{wc.space}.json")
+
+
+def eval_epochs(setting):
+    return config_check.eval_epochs(config, setting)
+
+
+def experiment_outputs(wc):
+    """Everything an experiment's summary gathers: evaluations and per-epoch records."""
+    n = num_epochs(wc.setting)
+    files = [paths.epoch_file(wc, e, "eval.json") for e in eval_epochs(wc.setting)]
+    files += [paths.epoch_file(wc, e, "refine.json") for e in range(1, n + 1)]
+    files += [paths.epoch_file(wc, e, "train.json") for e in range(1, n + 1)]
+    return files

@@ -1,0 +1,42 @@
+# Supervised source pre-training (one model per source domain and seed, shared by every
+# experiment with that source) and the initial network of the fully unsupervised setting.
+
+
+rule pretrain_source:
+    input:
+        source=lambda wc: dataset_summary(wc.dataset),
+    output:
+        model="results/pretrain/{dataset}/seed{seed}/model.pt",
+        record="results/pretrain/{dataset}/seed{seed}/train.json",
+    params:
+        settings=lambda wc: settings(wc, "pretrain"),
+    log:
+        "results/pretrain/{dataset}/seed{seed}/logs/pretrain.log",
+    benchmark:
+        "results/pretrain/{dataset}/seed{seed}/benchmarks/pretrain.tsv"
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=600,
+        gpu=config["gpu_per_job"],
+    conda:
+        ENV
+    script:
+        "../workflow_scripts/pretrain.py"
+
+
+rule init_model:
+    output:
+        model="results/init/seed{seed}/model.pt",
+    params:
+        settings=lambda wc: settings(wc, "init"),
+    log:
+        "results/init/seed{seed}/logs/init.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        "../workflow_scripts/init_model.py"

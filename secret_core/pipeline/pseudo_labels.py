@@ -1,0 +1,170 @@
+"""Clustering and refinement stages: per-space pseudo labels, then mutual refinement."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from secret_core import BRANCHES
+from secret_core.clustering import choose_eps, cluster, jaccard_distance
+from secret_core.data import relabel
+from secret_core.errors import SecretError
+from secret_core.io import load_arrays, read_json, save_arrays, write_json
+from secret_core.pipeline.datasets import open_dataset, train_ground_truth
+from secret_core.pipeline.runner import get_logger
+from secret_core.refinement import label_stats, mutual_refine, overall_consistency
+
+
+def space_features(features: dict[str, np.ndarray], space: str) -> np.ndarray:
+    """The features clustered for ``space``; ``concat`` joins the three (naive SECRET)."""
+    if space != "concat":
+        return np.ascontiguousarray(features[space], dtype=np.float32)
+    joined = np.concatenate([features[b] for b in BRANCHES], axis=1).astype(np.float32)
+    joined /= np.maximum(np.linalg.norm(joined, axis=1, keepdims=True), 1e-12)
+    return joined
+
+
+def cluster_space(
+    features_path: str,
+    eps_from: Sequence[str],
+    settings: dict[str, Any],
+    labels_path: str,
+    stats_path: str,
+) -> None:
+    """Jaccard distance + DBSCAN on one feature space.
+
+    With ``eps: auto`` the eps is chosen from the distances at the first target epoch and
+    read back from that epoch's stats afterwards, so it is part of the run's state.
+    """
+    log = get_logger()
+    space = settings["space"]
+    feats = space_features(load_arrays(features_path), space)
+    start = time.perf_counter()
+    dist = jaccard_distance(feats, k1=settings["k1"], k2=settings["k2"], device=settings["device"])
+    t_dist = time.perf_counter() - start
+    if settings["eps"] != "auto":
+        eps, eps_source = float(settings["eps"]), "config"
+    elif eps_from:
+        eps, eps_source = float(read_json(eps_from[0])["eps"]), "epoch 1"
+    else:
+        eps, eps_source = float(choose_eps(dist, rho=settings["rho"])), "chosen"
+    labels = cluster(feats, eps, min_samples=settings["min_samples"], distance=dist)
+    n_clusters = int(labels.max()) + 1 if labels.size else 0
+    stats = {
+        "space": space,
+        "epoch": settings["run"]["epoch"],
+        "eps": eps,
+        "eps_source": eps_source,
+        "num_clusters": n_clusters,
+        "num_outliers": int((labels < 0).sum()),
+        "num_samples": int(labels.size),
+        "jaccard_seconds": t_dist,
+        "seconds": time.perf_counter() - start,
+    }
+    log.info(
+        "%s: eps %.4f (%s), %d clusters, %d outliers",
+        space,
+        eps,
+        eps_source,
+        n_clusters,
+        stats["num_outliers"],
+    )
+    _save_npy(labels_path, np.asarray(labels, dtype=np.int64))
+    write_json(stats_path, stats)
+
+
+def _save_npy(path: str, array: np.ndarray) -> None:
+    from secret_core.io import atomic_path
+
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.save(fh, array)
+
+
+def refine_labels(
+    label_paths: Sequence[str],
+    spaces: Sequence[str],
+    data_summary: str,
+    settings: dict[str, Any],
+    out_labels: str,
+    out_stats: str,
+) -> None:
+    """Turn the clustered spaces into each branch's training labels for this epoch."""
+    log = get_logger()
+    variant = settings["variant"]
+    clustered = {s: np.load(p) for s, p in zip(spaces, label_paths, strict=True)}
+    gt = train_ground_truth(open_dataset(data_summary))
+    start = time.perf_counter()
+    refined = branch_labels(clustered, variant, settings["k"], settings["denominator"], gt)
+    seconds = time.perf_counter() - start
+    stats: dict[str, Any] = {
+        "epoch": settings["run"]["epoch"],
+        "refine_seconds": seconds,
+        "clustered": {},
+        "refined": {},
+    }
+    for space, labels in clustered.items():
+        stats["clustered"][space] = label_stats(labels, gt)
+    for branch in variant["branches"]:
+        stats["refined"][branch] = label_stats(refined[branch], gt)
+    separate = [clustered[b] for b in BRANCHES if b in clustered]
+    stats["consistency"] = overall_consistency(separate) if len(separate) > 1 else None
+    refined_sets = [refined[b] for b in variant["branches"]]
+    stats["consistency_refined"] = (
+        overall_consistency(refined_sets) if len(refined_sets) > 1 else None
+    )
+    keep = np.ones(len(gt), dtype=bool)
+    for branch in variant["branches"]:
+        keep &= refined[branch] >= 0
+    stats["trained_samples"] = int(keep.sum())
+    log.info(
+        "refined: %d of %d samples keep a label in every branch; consistency %s",
+        stats["trained_samples"],
+        len(gt),
+        stats["consistency"],
+    )
+    save_arrays(out_labels, **refined)
+    write_json(out_stats, stats)
+
+
+def branch_labels(
+    clustered: dict[str, np.ndarray],
+    variant: dict[str, Any],
+    k: float,
+    denominator: str,
+    gt: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Per-branch labels for one epoch, as the variant prescribes (-1: not trained)."""
+    n = len(gt)
+    out = {b: np.full(n, -1, dtype=np.int64) for b in BRANCHES}
+    branches = list(variant["branches"])
+    if variant["labels"] == "ground_truth":
+        for b in branches:
+            out[b] = relabel(gt)
+        return out
+    if variant["cluster_on"] == "concat":
+        for b in branches:
+            out[b] = clustered["concat"].astype(np.int64)
+        return out
+    if variant["refine"] == "none":
+        for b in branches:
+            out[b] = clustered[b].astype(np.int64)
+        return out
+    if set(branches) != set(BRANCHES):
+        raise SecretError(
+            f"variant '{variant.get('label')}': mutual refinement needs branches global, top "
+            "and bottom; set refine: none or list all three branches"
+        )
+    g, t, b = mutual_refine(
+        clustered["global"],
+        clustered["top"],
+        clustered["bottom"],
+        k=k,
+        use_top=variant.get("use_top", True),
+        use_bottom=variant.get("use_bottom", True),
+        denominator=denominator,
+    )
+    out["global"], out["top"], out["bottom"] = g, t, b
+    return out

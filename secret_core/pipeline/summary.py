@@ -1,0 +1,59 @@
+"""Experiment summary: per-epoch history and the start/final evaluations in one file."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from secret_core.io import read_json, write_json, write_text
+
+
+def summarize_experiment(
+    paths: Sequence[str], settings: dict[str, Any], summary_path: str, history_path: str
+) -> None:
+    """Gather eval.json, refine.json and train.json of every epoch of one experiment."""
+    evals, refines, trains = {}, {}, {}
+    for path in paths:
+        record = read_json(path)
+        kind = Path(path).name
+        target = {"eval.json": evals, "refine.json": refines, "train.json": trains}[kind]
+        target[int(record["epoch"])] = record
+    last = settings["epochs"]
+    rows = []
+    for epoch in range(0, last + 1):
+        row: dict[str, Any] = {"epoch": epoch}
+        if epoch in evals:
+            for feature, metrics in evals[epoch]["features"].items():
+                row[f"{feature}_mAP"] = metrics["mAP"]
+                row[f"{feature}_rank1"] = metrics["rank1"]
+        if epoch in refines:
+            ref = refines[epoch]
+            row["consistency"] = ref.get("consistency")
+            row["consistency_refined"] = ref.get("consistency_refined")
+            row["trained_samples"] = ref.get("trained_samples")
+            for space, stats in ref["clustered"].items():
+                row[f"{space}_clusters"] = stats.get("num_clusters")
+                row[f"{space}_accuracy"] = stats.get("accuracy")
+            for branch, stats in ref["refined"].items():
+                row[f"{branch}_refined_accuracy"] = stats.get("accuracy")
+        if epoch in trains:
+            row["train_seconds"] = trains[epoch].get("seconds")
+        rows.append(row)
+    summary = {
+        "run": settings["run"],
+        "variant": settings["variant"],
+        "start": evals[0]["features"],
+        "final": evals[last]["features"],
+        "final_eta_sweep": evals[last].get("eta_sweep", {}),
+        "epochs": rows,
+    }
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text(history_path, buf.getvalue())
+    write_json(summary_path, summary)

@@ -1,0 +1,213 @@
+"""Training stages: source pre-training, the USL starting network, one target epoch."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from secret_core import BRANCHES
+from secret_core.data import build_train_loader, relabel
+from secret_core.device import amp_enabled
+from secret_core.engine import build_optimizer, save_checkpoint, train_epoch
+from secret_core.io import load_arrays, write_json
+from secret_core.losses import LossConfig
+from secret_core.modeling import compute_centroids
+from secret_core.pipeline.datasets import open_dataset
+from secret_core.pipeline.models import new_model, restore, runtime_device
+from secret_core.pipeline.runner import get_logger
+from secret_core.pipeline.schedule import lr_function
+from secret_core.seeding import derive_seed, seed_everything
+
+
+def pretrain_source(
+    data_summary: str, settings: dict[str, Any], model_path: str, record_path: str
+) -> None:
+    """Supervised training on the labelled source domain (CE + triplet on all branches)."""
+    log = get_logger()
+    cfg, model_cfg = settings["pretrain"], settings["model"]
+    seed = derive_seed("pretrain", settings["dataset"], settings["seed"])
+    seed_everything(seed)
+    device = runtime_device(settings)
+    dataset = open_dataset(data_summary)
+    pids = relabel([r.pid for r in dataset.train])
+    num_ids = int(pids.max()) + 1
+    labels = np.repeat(pids[:, None], len(BRANCHES), axis=1)
+    log.info("source %s: %d ids, %d images", settings["dataset"], num_ids, len(pids))
+    model = new_model(model_cfg, {b: num_ids for b in BRANCHES}).to(device)
+    optimizer = build_optimizer(model, lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+    loss_cfg = LossConfig(label_smoothing=cfg["label_smoothing"], margin=cfg["margin"])
+    history, step = [], 0
+    for epoch in range(1, int(cfg["epochs"]) + 1):
+        loader = build_train_loader(
+            dataset.train,
+            labels,
+            pids,
+            height=model_cfg["height"],
+            width=model_cfg["width"],
+            batch_size=cfg["batch_size"],
+            num_instances=cfg["num_instances"],
+            iterations=cfg["iterations"],
+            seed=derive_seed(seed, epoch),
+            num_workers=settings["num_workers"],
+            random_erasing=0.0,
+        )
+        lr_fn = lr_function(
+            cfg["lr"], epoch, cfg["iterations"], cfg["lr_steps"], warmup_epochs=cfg["warmup_epochs"]
+        )
+        stats = train_epoch(
+            model,
+            loader,
+            optimizer,
+            branches=BRANCHES,
+            loss_cfg=loss_cfg,
+            epoch=epoch,
+            lr_fn=lr_fn,
+            global_step_start=step,
+            detach_local=True,
+            device=device,
+            amp=amp_enabled(device, settings["amp"]),
+            log=log,
+        )
+        step = stats["global_step_end"]
+        history.append({"epoch": epoch, **_plain(stats)})
+    save_checkpoint(
+        model_path,
+        model=model,
+        epoch=0,
+        global_step=0,
+        extra={"source": settings["dataset"], "num_ids": num_ids},
+    )
+    write_json(record_path, {"dataset": settings["dataset"], "epochs": history})
+
+
+def init_model(settings: dict[str, Any], model_path: str) -> None:
+    """The starting network of the fully unsupervised setting (ImageNet or configured init)."""
+    seed_everything(derive_seed("init", settings["seed"]))
+    model = new_model(settings["model"], 0)
+    save_checkpoint(
+        model_path,
+        model=model,
+        epoch=0,
+        global_step=0,
+        extra={"init": settings["model"].get("init", "none")},
+    )
+
+
+def training_labels(refined: dict[str, np.ndarray], branches: list[str]) -> np.ndarray:
+    """(N, 3) labels of this epoch's training set; -1 where a branch does not train.
+
+    As in the authors' code, a sample trains only if it keeps a label in every branch the
+    variant uses; labels are re-indexed so every branch's classes are 0..C-1 afterwards.
+    """
+    n = len(next(iter(refined.values())))
+    keep = np.ones(n, dtype=bool)
+    for branch in branches:
+        keep &= refined[branch] >= 0
+    labels = np.full((n, len(BRANCHES)), -1, dtype=np.int64)
+    for col, branch in enumerate(BRANCHES):
+        if branch in branches:
+            labels[keep, col] = relabel(refined[branch][keep])
+    return labels
+
+
+def finetune_epoch(
+    model_path: str,
+    features_path: str,
+    labels_path: str,
+    data_summary: str,
+    settings: dict[str, Any],
+    out_model: str,
+    out_record: str,
+) -> None:
+    """One target epoch: classifiers from refined centroids, then CE + triplet per branch."""
+    log = get_logger()
+    run, variant, model_cfg = settings["run"], settings["variant"], settings["model"]
+    epoch = run["epoch"]
+    seed = derive_seed(run["setting"], run["task"], run["variant"], run["seed"], epoch)
+    seed_everything(seed)
+    device = runtime_device(settings)
+    mean_teacher = bool(variant["mean_teacher"])
+    model, teacher, state = restore(model_cfg, model_path, device, with_teacher=mean_teacher)
+    branches = list(variant["branches"])
+    labels = training_labels(load_arrays(labels_path), branches)
+    features = load_arrays(features_path)
+    dataset = open_dataset(data_summary)
+    num_classes = {}
+    for col, branch in enumerate(BRANCHES):
+        if branch not in branches:
+            model.set_classifier(branch, torch.zeros(0, features[branch].shape[1]))
+            continue
+        centroids = compute_centroids(features[branch], labels[:, col])
+        num_classes[branch] = int(centroids.shape[0])
+        model.set_classifier(branch, centroids.to(device))
+        if teacher is not None:
+            teacher.model.set_classifier(branch, centroids.to(device))
+    trainable = int((labels[:, BRANCHES.index(branches[0])] >= 0).sum())
+    log.info(
+        "epoch %d: %d of %d samples train; classes %s", epoch, trainable, len(labels), num_classes
+    )
+    loader = build_train_loader(
+        dataset.train,
+        labels,
+        labels[:, BRANCHES.index(branches[0])],
+        height=model_cfg["height"],
+        width=model_cfg["width"],
+        batch_size=settings["batch_size"],
+        num_instances=settings["num_instances"],
+        iterations=settings["iterations"],
+        seed=derive_seed(seed, "sampler"),
+        num_workers=settings["num_workers"],
+        random_erasing=settings["random_erasing"],
+    )
+    optimizer = build_optimizer(model, lr=settings["lr"], weight_decay=settings["weight_decay"])
+    loss_cfg = LossConfig.mean_teacher() if mean_teacher else LossConfig()
+    lr_fn = lr_function(settings["lr"], epoch, settings["iterations"], settings["lr_steps"])
+    start = time.perf_counter()
+    stats = train_epoch(
+        model,
+        loader,
+        optimizer,
+        branches=branches,
+        loss_cfg=loss_cfg,
+        epoch=epoch,
+        lr_fn=lr_fn,
+        teacher=teacher,
+        global_step_start=int(state.get("global_step", 0)),
+        device=device,
+        amp=amp_enabled(device, settings["amp"]),
+        log=log,
+    )
+    save_checkpoint(
+        out_model,
+        model=model,
+        teacher=teacher,
+        optimizer=optimizer,
+        epoch=epoch,
+        global_step=stats["global_step_end"],
+        extra={"num_classes": num_classes},
+    )
+    write_json(
+        out_record,
+        {
+            "epoch": epoch,
+            "trained_samples": trainable,
+            "num_samples": len(labels),
+            "num_classes": num_classes,
+            "seconds": time.perf_counter() - start,
+            **_plain(stats),
+        },
+    )
+
+
+def _plain(stats: dict[str, Any]) -> dict[str, Any]:
+    """Numbers only, as JSON-friendly floats/ints."""
+    out = {}
+    for key, value in stats.items():
+        if isinstance(value, dict):
+            out[key] = _plain(value)
+        elif isinstance(value, (int, float, np.integer, np.floating)):
+            out[key] = value.item() if hasattr(value, "item") else value
+    return out

@@ -1,0 +1,1 @@
+"""Tables and figures of the paper rebuilt from measured per-experiment summaries."""

@@ -1,0 +1,293 @@
+"""Config validation and the settings each workflow stage receives.
+
+Each stage gets only the settings it uses, as a plain dict in the rule's ``params``: Snakemake
+reruns a job when its params change, so changing a hyper-parameter reruns exactly the stages
+(and the experiments) that depend on it and nothing else.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import yaml
+
+from secret_core.errors import SecretError
+
+SETTINGS = ("uda", "usl")
+K_SUFFIX = re.compile(r"^(?P<base>[A-Za-z0-9_]+?)_k(?P<k>[0-9]*\.?[0-9]+)$")
+
+
+# --------------------------------------------------------------------------- validation
+def validate_config(config: dict, schema_path: str | Path, validate: Callable) -> None:
+    """Validate (and fill defaults) with Snakemake's validator; fail with one line.
+
+    ``snakemake.utils.validate`` reports about ten lines per problem; users need the key and
+    the allowed values, so the first error is re-stated as one line naming its key path.
+    """
+    try:
+        validate(config, str(schema_path), set_default=True)
+    except Exception as exc:  # snakemake raises WorkflowError wrapping jsonschema's error
+        raise SecretError(_one_line_schema_error(config, schema_path) or str(exc)) from None
+
+
+def _one_line_schema_error(config: dict, schema_path: str | Path) -> str | None:
+    import jsonschema
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator_cls = jsonschema.validators.validator_for(schema)
+    errors = list(validator_cls(schema).iter_errors(config))
+    if not errors:
+        return None
+    error = jsonschema.exceptions.best_match(errors)
+    key = ".".join(str(p) for p in error.absolute_path) or "<top level>"
+    if error.validator == "additionalProperties":
+        unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        allowed = ", ".join(sorted(error.schema.get("properties", {})))
+        where = key if error.absolute_path else "top level"
+        return (
+            f"config: unknown key {', '.join(map(repr, unknown))} at {where}; "
+            f"allowed keys there: {allowed}"
+        )
+    if error.validator == "enum":
+        return f"config key '{key}': {error.instance!r} is not one of {error.validator_value}"
+    return f"config key '{key}': {error.message}"
+
+
+# --------------------------------------------------------------------------- variants
+def load_variants(catalogue_path: str | Path, overrides: Mapping[str, Mapping]) -> dict:
+    """The variant catalogue (config/variants.yaml) updated by the config's own entries."""
+    variants = yaml.safe_load(Path(catalogue_path).read_text()) or {}
+    for name, entry in (overrides or {}).items():
+        variants[name] = {**variants.get(name, {}), **entry}
+    return variants
+
+
+def resolve_variant(variants: Mapping[str, Mapping], name: str) -> dict:
+    """A variant's settings; ``<variant>_k<K>`` is that variant with strictness K (Figure 7)."""
+    if name in variants:
+        variant = dict(variants[name])
+    else:
+        match = K_SUFFIX.match(name)
+        if not match or match["base"] not in variants:
+            known = ", ".join(sorted(variants))
+            raise SecretError(
+                f"unknown variant '{name}' in the target path; known variants: {known} "
+                "(append _k<K> to sweep the refinement strictness, e.g. secret_k0.4)"
+            )
+        variant = dict(variants[match["base"]])
+        variant["k"] = float(match["k"])
+    variant.setdefault("use_top", True)
+    variant.setdefault("use_bottom", True)
+    variant.setdefault("label", name)
+    return variant
+
+
+def clustered_spaces(variants: Mapping[str, Mapping], name: str) -> list[str]:
+    """Feature spaces clustered each epoch: one per branch, or their concatenation."""
+    variant = resolve_variant(variants, name)
+    if variant["cluster_on"] == "concat":
+        return ["concat"]
+    return list(variant["branches"])
+
+
+# --------------------------------------------------------------------------- datasets
+def dataset_entry(config: Mapping, name: str) -> dict:
+    try:
+        return dict(config["datasets"][name])
+    except KeyError:
+        known = ", ".join(sorted(config.get("datasets", {})))
+        raise SecretError(f"config names dataset '{name}' but datasets has only: {known}") from None
+
+
+def dataset_path(config: Mapping, name: str, results_dir: str = "results") -> Path:
+    """Where a dataset's images are: the user's folder, or the generated synthetic domain."""
+    entry = dataset_entry(config, name)
+    if "synthetic" in entry:
+        return Path(results_dir) / "data" / name / "images"
+    path = Path(entry["path"]).expanduser()
+    if not path.is_absolute() and config.get("data_root"):
+        path = Path(config["data_root"]).expanduser() / path
+    return path
+
+
+def used_datasets(config: Mapping) -> list[str]:
+    names = []
+    for task in config.get("tasks", {}).values():
+        names += [task["source"], task["target"]]
+    names += list(config.get("usl_datasets", []))
+    return list(dict.fromkeys(names))
+
+
+def check_datasets(config: Mapping) -> None:
+    """Stop before any job when a real dataset the config uses is not where it says."""
+    from secret_core.data import check_layout
+
+    for name in used_datasets(config):
+        entry = dataset_entry(config, name)
+        if "path" in entry:
+            check_layout(dataset_path(config, name), entry.get("layout", "auto"))
+
+
+def target_dataset(config: Mapping, setting: str, task: str) -> str:
+    if setting == "uda":
+        try:
+            return config["tasks"][task]["target"]
+        except KeyError:
+            known = ", ".join(sorted(config.get("tasks", {})))
+            raise SecretError(f"unknown task '{task}' in the target path; tasks: {known}") from None
+    if task not in config.get("datasets", {}):
+        raise SecretError(f"unknown dataset '{task}' in the usl target path")
+    return task
+
+
+# --------------------------------------------------------------------------- schedule
+def adapt_settings(config: Mapping, setting: str) -> dict:
+    """Target-adaptation settings; the fully unsupervised setting replaces some of them."""
+    adapt = copy.deepcopy(dict(config["adapt"]))
+    if setting == "usl":
+        adapt.update(config.get("usl", {}))
+    return adapt
+
+
+def num_epochs(config: Mapping, setting: str) -> int:
+    return int(adapt_settings(config, setting)["epochs"])
+
+
+def eval_epochs(config: Mapping, setting: str) -> list[int]:
+    """Epoch 0 (the starting point), every ``eval_every`` epochs, and the last epoch."""
+    adapt = adapt_settings(config, setting)
+    last, every = int(adapt["epochs"]), int(adapt.get("eval_every", 1))
+    return sorted({0, last, *range(every, last + 1, every)})
+
+
+# --------------------------------------------------------------------------- stage settings
+def stage_settings(
+    config: Mapping, variants: Mapping[str, Mapping], stage: str, wildcards: Mapping[str, str]
+) -> dict:
+    """The settings one stage of one job uses (see the module docstring for why so narrow)."""
+    runtime = {
+        "device": config.get("device", "auto"),
+        "amp": config.get("amp", True),
+        "num_workers": config.get("num_workers", 0),
+    }
+    model = dict(config["model"])
+    if stage == "pretrain":
+        return {
+            **runtime,
+            "model": model,
+            "pretrain": dict(config["pretrain"]),
+            "seed": int(wildcards["seed"]),
+            "dataset": wildcards["dataset"],
+        }
+    if stage == "init":
+        return {**runtime, "model": model, "seed": int(wildcards["seed"])}
+
+    setting = wildcards["setting"]
+    variant = resolve_variant(variants, wildcards["variant"])
+    adapt = adapt_settings(config, setting)
+    run = {key: wildcards[key] for key in ("setting", "task", "variant", "seed")}
+    run["seed"] = int(run["seed"])
+    if "epoch" in wildcards:
+        run["epoch"] = int(wildcards["epoch"])
+    evaluation = dict(config["evaluation"])
+    if stage == "extract":
+        return {
+            **runtime,
+            "model": model,
+            "run": run,
+            "mean_teacher": variant["mean_teacher"],
+            "batch_size": evaluation.get("batch_size", 128),
+        }
+    if stage == "cluster":
+        keys = ("k1", "k2", "min_samples", "eps", "rho")
+        return {
+            "device": runtime["device"],
+            "run": run,
+            "space": wildcards["space"],
+            **{key: adapt[key] for key in keys},
+        }
+    if stage == "refine":
+        return {
+            "run": run,
+            "variant": variant,
+            "k": float(variant.get("k", adapt["k"])),
+            "denominator": adapt["denominator"],
+        }
+    if stage == "finetune":
+        keys = (
+            "iterations",
+            "batch_size",
+            "num_instances",
+            "lr",
+            "weight_decay",
+            "lr_steps",
+            "random_erasing",
+            "momentum",
+        )
+        return {
+            **runtime,
+            "model": model,
+            "run": run,
+            "variant": variant,
+            "epochs": int(adapt["epochs"]),
+            **{key: adapt[key] for key in keys},
+        }
+    if stage == "evaluate":
+        return {
+            **runtime,
+            "model": model,
+            "run": run,
+            "mean_teacher": variant["mean_teacher"],
+            **evaluation,
+        }
+    if stage == "summary":
+        return {
+            "run": run,
+            "variant": variant,
+            "epochs": int(adapt["epochs"]),
+            "eval_epochs": eval_epochs(config, setting),
+            "eta": evaluation.get("eta", 1.0),
+        }
+    raise SecretError(f"internal: no settings defined for stage '{stage}'")
+
+
+# --------------------------------------------------------------------------- tables
+def table_experiments(config: Mapping, name: str) -> list[dict[str, str]]:
+    """Experiments (setting, task, variant, seed) that table ``name`` reads."""
+    from secret_core.reporting.tables import TABLE_ROWS, TABLE_SETTING
+
+    setting = TABLE_SETTING[name]
+    tasks = list(config["tasks"]) if setting == "uda" else list(config.get("usl_datasets", []))
+    variants = list(dict.fromkeys(row.variant for row in TABLE_ROWS[name]))
+    return [
+        {"setting": setting, "task": t, "variant": v, "seed": str(s)}
+        for t in tasks
+        for v in variants
+        for s in config["seeds"]
+    ]
+
+
+def table_inputs(config: Mapping, variants: Mapping, name: str) -> list[str]:
+    from secret_core.workflow.layout import experiment_dir
+
+    for exp in table_experiments(config, name):
+        resolve_variant(variants, exp["variant"])
+    return [f"{experiment_dir(**e)}/summary.json" for e in table_experiments(config, name)]
+
+
+def table_settings(config: Mapping, variants: Mapping, name: str) -> dict:
+    from secret_core.reporting.tables import TABLE_SETTING
+
+    setting = TABLE_SETTING[name]
+    if setting == "uda":
+        tasks = list(config["tasks"])
+        paper = {t: config["tasks"][t].get("paper_task") for t in tasks}
+        stand_ins = {t: config["tasks"][t].get("stands_in_for") for t in tasks}
+    else:
+        tasks = list(config.get("usl_datasets", []))
+        paper = {t: config["datasets"][t].get("paper_dataset") for t in tasks}
+        stand_ins = {}
+    return {"name": name, "tasks": tasks, "paper_tasks": paper, "stands_in_for": stand_ins}

@@ -1,0 +1,33 @@
+"""Where every file of a run lands. A path tells what a file is:
+
+``results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/<file>`` where ``setting`` is
+``uda`` (source -> target task) or ``usl`` (fully unsupervised, task = dataset name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+EXPERIMENT = "results/{setting}/{task}/{variant}/seed{seed}"
+EPOCH_DIR = EXPERIMENT + "/epoch_{epoch}"
+
+
+def epoch_name(epoch: int) -> str:
+    """Three digits so that listings sort in epoch order (the paper runs 80 epochs)."""
+    return f"{int(epoch):03d}"
+
+
+def experiment_dir(setting: str, task: str, variant: str, seed: int | str) -> str:
+    return EXPERIMENT.format(setting=setting, task=task, variant=variant, seed=seed)
+
+
+def epoch_file(wc: Any, epoch: int, name: str) -> str:
+    """Path of ``name`` in epoch ``epoch`` of the experiment named by wildcards ``wc``."""
+    fields = _fields(wc)
+    return f"{experiment_dir(**fields)}/epoch_{epoch_name(epoch)}/{name}"
+
+
+def _fields(wc: Any) -> dict[str, str]:
+    source: Mapping[str, Any] = wc if isinstance(wc, Mapping) else dict(wc.items())
+    return {key: str(source[key]) for key in ("setting", "task", "variant", "seed")}

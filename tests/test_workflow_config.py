@@ -1,0 +1,117 @@
+"""Config validation, variant resolution and per-stage settings of the workflow."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+from secret_core.errors import SecretError
+from secret_core.workflow import config_check
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "config" / "schema.yaml"
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((ROOT / "config" / name).read_text())
+
+
+@pytest.fixture
+def variants() -> dict:
+    return config_check.load_variants(ROOT / "config" / "variants.yaml", {})
+
+
+def test_shipped_configs_validate():
+    for name in ("config.yaml", "paper.yaml"):
+        config_check.validate_config(load(name), SCHEMA, validate)
+
+
+def test_unknown_key_is_one_line_naming_it():
+    config = load("config.yaml")
+    config["adapt"]["epochz"] = 3
+    with pytest.raises(SecretError) as info:
+        config_check.validate_config(config, SCHEMA, validate)
+    message = str(info.value)
+    assert "\n" not in message
+    assert "'epochz'" in message and "adapt" in message
+
+
+def test_mistyped_value_names_the_key():
+    config = load("config.yaml")
+    config["adapt"]["denominator"] = "everything"
+    with pytest.raises(SecretError, match=r"adapt\.denominator"):
+        config_check.validate_config(config, SCHEMA, validate)
+
+
+def test_k_suffix_sweeps_strictness(variants):
+    assert config_check.resolve_variant(variants, "secret_k0.7")["k"] == pytest.approx(0.7)
+    assert config_check.resolve_variant(variants, "secret_mt_k0.1")["mean_teacher"] is True
+    with pytest.raises(SecretError, match="unknown variant 'nope'"):
+        config_check.resolve_variant(variants, "nope")
+
+
+def test_config_variants_override_catalogue(tmp_path):
+    merged = config_check.load_variants(
+        ROOT / "config" / "variants.yaml", {"secret": {"label": "mine"}, "new": {"label": "x"}}
+    )
+    assert merged["secret"]["label"] == "mine"
+    assert merged["secret"]["refine"] == "mutual"
+    assert "new" in merged
+
+
+def test_clustered_spaces_follow_variant(variants):
+    assert config_check.clustered_spaces(variants, "baseline") == ["global"]
+    assert config_check.clustered_spaces(variants, "naive_secret") == ["concat"]
+    assert config_check.clustered_spaces(variants, "secret") == ["global", "top", "bottom"]
+
+
+def test_eval_epochs_include_start_and_end():
+    config = load("config.yaml")
+    config["adapt"].update(epochs=5, eval_every=2)
+    assert config_check.eval_epochs(config, "uda") == [0, 2, 4, 5]
+
+
+def test_usl_overrides_adapt():
+    config = load("paper.yaml")
+    assert config_check.adapt_settings(config, "usl")["eps"] == 0.6
+    assert config_check.adapt_settings(config, "uda")["eps"] == "auto"
+
+
+def test_stage_settings_are_narrow(variants):
+    config = load("config.yaml")
+    wc = {
+        "setting": "uda",
+        "task": "duke2market",
+        "variant": "secret",
+        "seed": "1",
+        "epoch": "002",
+        "space": "top",
+    }
+    cluster = config_check.stage_settings(config, variants, "cluster", wc)
+    assert cluster["space"] == "top" and "lr" not in cluster
+    refine = config_check.stage_settings(config, variants, "refine", wc)
+    assert refine["k"] == 0.4 and "iterations" not in refine
+    evaluate = config_check.stage_settings(config, variants, "evaluate", wc)
+    assert "k" not in evaluate and evaluate["eta"] == 1.0
+    # changing evaluation settings must not change training settings (no needless reruns)
+    before = config_check.stage_settings(config, variants, "finetune", wc)
+    config["evaluation"]["eta"] = 2.0
+    assert config_check.stage_settings(config, variants, "finetune", wc) == before
+
+
+def test_missing_real_dataset_is_one_clear_error(tmp_path):
+    config = load("paper.yaml")
+    config["data_root"] = str(tmp_path)
+    with pytest.raises(SecretError) as info:
+        config_check.check_datasets(config)
+    assert str(tmp_path) in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_table_inputs_cover_tasks_variants_and_seeds(variants):
+    config = load("config.yaml")
+    config["seeds"] = [1, 2]
+    inputs = config_check.table_inputs(config, variants, "table1")
+    assert len(inputs) == len(config["tasks"]) * 2 * 2
+    assert "results/uda/duke2market/secret_mt/seed2/summary.json" in inputs

@@ -1,0 +1,13 @@
+"""Rule prepare_dataset: generate a synthetic domain or locate a real dataset."""
+
+from secret_core.pipeline.datasets import prepare_dataset
+from secret_core.pipeline.runner import run_stage
+
+run_stage(
+    snakemake,
+    prepare_dataset,
+    name=snakemake.wildcards.dataset,
+    entry=snakemake.params.entry,
+    data_root=snakemake.params.data_root,
+    summary_path=snakemake.output.summary,
+)

@@ -1,0 +1,13 @@
+"""Rule summarize_experiment: one experiment's per-epoch history and final metrics."""
+
+from secret_core.pipeline.runner import run_stage
+from secret_core.pipeline.summary import summarize_experiment
+
+run_stage(
+    snakemake,
+    summarize_experiment,
+    paths=list(snakemake.input),
+    settings=snakemake.params.settings,
+    summary_path=snakemake.output.summary,
+    history_path=snakemake.output.history,
+)
