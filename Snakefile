@@ -27,4 +27,6 @@ include: "rules/report.smk"
 rule all:
     default_target: True
     input:
-        "results/table1.csv",
+        expand("results/{table}.csv", table=TABLES),
+        expand("results/figures/{figure}.png", figure=FIGURES),
+        rules.rank_lists.input,

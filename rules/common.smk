@@ -85,3 +85,18 @@ def experiment_outputs(wc):
     files += [paths.epoch_file(wc, e, "refine.json") for e in range(1, n + 1)]
     files += [paths.epoch_file(wc, e, "train.json") for e in range(1, n + 1)]
     return files
+
+
+def epoch_group(wc):
+    """With `group_epochs: true`, one cluster job runs all stages of one epoch.
+
+    The SLURM executor polls job states every 40 s or more, so six tiny jobs per epoch would
+    wait longer than they run; one group per epoch keeps jobs short enough for walltimes.
+    """
+    if not config.get("group_epochs", False):
+        return None
+    return f"{wc.setting}-{wc.task}-{wc.variant}-seed{wc.seed}-epoch{wc.epoch}"
+
+
+# Grouped jobs must ask for the same GPU resources, so CPU-only stages ask for the GPU too.
+CPU_STAGE_GPU = config["gpu_per_job"] if config.get("group_epochs", False) else 0

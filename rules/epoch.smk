@@ -14,6 +14,8 @@ rule extract:
         EPOCH_DIR + "/logs/extract.log",
     benchmark:
         EPOCH_DIR + "/benchmarks/extract.tsv"
+    group:
+        epoch_group
     threads: 2
     resources:
         mem_mb=8000,
@@ -38,10 +40,13 @@ rule cluster:
         EPOCH_DIR + "/logs/cluster_{space}.log",
     benchmark:
         EPOCH_DIR + "/benchmarks/cluster_{space}.tsv"
+    group:
+        epoch_group
     threads: 2
     resources:
         mem_mb=4000,
         runtime=60,
+        gpu=CPU_STAGE_GPU,
     conda:
         ENV
     script:
@@ -60,10 +65,13 @@ rule refine:
         spaces=clustered_spaces,
     log:
         EPOCH_DIR + "/logs/refine.log",
+    group:
+        epoch_group
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
+        gpu=CPU_STAGE_GPU,
     conda:
         ENV
     script:
@@ -85,6 +93,8 @@ rule finetune:
         EPOCH_DIR + "/logs/finetune.log",
     benchmark:
         EPOCH_DIR + "/benchmarks/finetune.tsv"
+    group:
+        epoch_group
     threads: 2
     resources:
         mem_mb=8000,

@@ -14,6 +14,8 @@ rule evaluate:
         EPOCH_DIR + "/logs/evaluate.log",
     benchmark:
         EPOCH_DIR + "/benchmarks/evaluate.tsv"
+    group:
+        epoch_group
     threads: 2
     resources:
         mem_mb=8000,
@@ -31,6 +33,12 @@ rule summarize_experiment:
     output:
         summary=EXPERIMENT + "/summary.json",
         history=EXPERIMENT + "/history.csv",
+        curves=report(
+            EXPERIMENT + "/curves.png",
+            category="Experiments",
+            labels={"setting": "{setting}", "task": "{task}", "variant": "{variant}",
+                    "seed": "{seed}"},
+        ),
     params:
         settings=lambda wc: settings(wc, "summary"),
     log:

@@ -1,18 +1,93 @@
-# Tables of the paper rebuilt from measured numbers, each beside the paper's values.
+# The paper's tables and figures rebuilt from measured numbers, and the pictures of the
+# HTML report (`snakemake --report results/report.html`).
+
+TABLES = ["table1", "table2", "table3", "table4"]
+FIGURES = list(config_check.FIGURES)
 
 
-rule table1:
+rule make_table:
     input:
-        lambda wc: config_check.table_inputs(config, VARIANTS, "table1"),
+        lambda wc: config_check.table_inputs(config, VARIANTS, wc.table),
     output:
-        csv=report("results/table1.csv", category="Tables"),
-        markdown="results/table1.md",
+        csv=report("results/{table}.csv", category="Tables", labels={"table": "{table}"}),
+        markdown="results/{table}.md",
     params:
-        settings=lambda wc: config_check.table_settings(config, VARIANTS, "table1"),
+        settings=lambda wc: config_check.table_settings(config, VARIANTS, wc.table),
+    wildcard_constraints:
+        table="table[1-4]",
     log:
-        "results/logs/table1.log",
+        "results/logs/{table}.log",
     threads: 1
     conda:
         ENV
     script:
         "../workflow_scripts/make_table.py"
+
+
+rule make_figure:
+    input:
+        lambda wc: config_check.figure_inputs(config, wc.figure),
+    output:
+        png=report(
+            "results/figures/{figure}.png", category="Figures", labels={"figure": "{figure}"}
+        ),
+        pdf="results/figures/{figure}.pdf",
+    params:
+        settings=lambda wc: {
+            "name": wc.figure,
+            "k_sweep": config_check.k_sweep(config),
+            "task": config_check.figure_task(config),
+        },
+    wildcard_constraints:
+        figure="fig1c|fig5|fig6|fig7",
+    log:
+        "results/logs/{figure}.log",
+    threads: 1
+    conda:
+        ENV
+    script:
+        "../workflow_scripts/make_figure.py"
+
+
+rule rank_list:
+    input:
+        model=lambda wc: checkpoint_of(wc, num_epochs(wc.setting)),
+        data=target_summary,
+    output:
+        png=report(
+            EXPERIMENT + "/rank_list.png",
+            category="Rank lists",
+            labels={"task": "{task}", "variant": "{variant}", "seed": "{seed}"},
+        ),
+    params:
+        settings=lambda wc: settings(wc, "evaluate"),
+    log:
+        EXPERIMENT + "/logs/rank_list.log",
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=30,
+        gpu=config["gpu_per_job"],
+    conda:
+        ENV
+    script:
+        "../workflow_scripts/rank_list.py"
+
+
+for _table in TABLES:
+
+    rule:
+        name:
+            _table
+        input:
+            f"results/{_table}.csv",
+
+
+rule figures:
+    input:
+        expand("results/figures/{figure}.{ext}", figure=FIGURES, ext=["png", "pdf"]),
+
+
+rule rank_lists:
+    input:
+        [f"{paths.experiment_dir(**e)}/rank_list.png" for e in config_check.rank_list_experiments(config)],

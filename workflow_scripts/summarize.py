@@ -10,4 +10,5 @@ run_stage(
     settings=snakemake.params.settings,
     summary_path=snakemake.output.summary,
     history_path=snakemake.output.history,
+    curves_path=snakemake.output.curves,
 )

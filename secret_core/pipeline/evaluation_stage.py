@@ -79,3 +79,25 @@ def _ids(records) -> tuple[np.ndarray, np.ndarray]:
         np.asarray([r.pid for r in records], dtype=np.int64),
         np.asarray([r.camid for r in records], dtype=np.int64),
     )
+
+
+def draw_rank_lists(
+    model_path: str, data_summary: str, settings: dict[str, Any], out_png: str, num_queries: int = 6
+) -> None:
+    """Top-10 gallery images of a few queries with the global feature, matches marked."""
+    from secret_core.evaluation import draw_rank_list, feature_distance
+
+    dataset = open_dataset(data_summary)
+    use_teacher = settings["mean_teacher"]
+    qf = features_of(model_path, dataset.query, settings, use_teacher)
+    gf = features_of(model_path, dataset.gallery, settings, use_teacher)
+    distmat = feature_distance(qf, gf, "global")
+    draw_rank_list(
+        dataset.query,
+        dataset.gallery,
+        distmat,
+        out_png,
+        top_k=10,
+        num_queries=num_queries,
+        seed=settings["run"]["seed"],
+    )

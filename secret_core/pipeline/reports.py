@@ -6,11 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from secret_core.reporting.tables import build_table, load_summaries, write_table
-
-TITLES = {
-    "table1": "Table 1: UDA person re-ID (mAP / Rank-1, %)",
-}
+from secret_core.reporting.tables import TABLE_TITLES, build_table, load_summaries, write_table
 
 
 def make_table(
@@ -27,4 +23,60 @@ def make_table(
         notes.append(
             f"Synthetic stand-ins ({pairs}): paper values are not comparable and are not shown."
         )
-    write_table(rows, Path(csv_path), Path(md_path), TITLES.get(name, name), notes)
+    write_table(rows, Path(csv_path), Path(md_path), TABLE_TITLES[name], notes)
+
+
+FIGURE_TITLES = {
+    "fig1c": "Figure 1c: consistency and mAP, supervised (SUP) vs UDA ({task})",
+    "fig5": "Figure 5: label quality and accuracy over epochs ({task})",
+    "fig6": "Figure 6: joint-distance mAP vs eta",
+    "fig7": "Figure 7: mAP vs refinement strictness K",
+}
+
+
+def make_figure(
+    summary_paths: Sequence[str], settings: dict[str, Any], png_path: str, pdf_path: str
+) -> None:
+    """Draw one of the paper's figures from the experiment summaries it reads."""
+    from secret_core.reporting import figures
+    from secret_core.workflow.config_check import k_variant
+
+    name, task = settings["name"], settings["task"]
+    grouped = load_summaries(summary_paths)
+    title = FIGURE_TITLES[name].format(task=task)
+    if name == "fig1c":
+        groups = {
+            "SUP": grouped.get((task, "sup"), []),
+            "UDA": grouped.get((task, "secret_mr"), []),
+        }
+        panels = [("consistency", "consistency (%)"), ("global_mAP", "mAP (%)")]
+        fig = figures.curves_figure(groups, panels, title)
+    elif name == "fig5":
+        groups = {
+            label: grouped.get((task, variant), [])
+            for label, variant in (
+                ("SECRET", "secret"),
+                ("SECRET-MR", "secret_mr"),
+                ("naive SECRET", "naive_secret"),
+            )
+        }
+        panels = [
+            ("consistency", "consistency (%)"),
+            ("global_refined_accuracy", "pseudo-label accuracy (%)"),
+            ("global_mAP", "mAP (%)"),
+            ("global_rank1", "Rank-1 (%)"),
+        ]
+        fig = figures.curves_figure(groups, panels, title)
+    elif name == "fig6":
+        series = {t: figures.eta_series(runs) for (t, v), runs in grouped.items() if v == "secret"}
+        fig = figures.sweep_figure(series, "eta", title)
+    else:
+        tasks = list(dict.fromkeys(t for t, _ in grouped))
+        series = {
+            t: figures.k_series(
+                {k: grouped.get((t, k_variant(k)), []) for k in settings["k_sweep"]}
+            )
+            for t in tasks
+        }
+        fig = figures.sweep_figure(series, "K", title)
+    figures.save_figure(fig, png_path, pdf_path)

@@ -12,7 +12,11 @@ from secret_core.io import read_json, write_json, write_text
 
 
 def summarize_experiment(
-    paths: Sequence[str], settings: dict[str, Any], summary_path: str, history_path: str
+    paths: Sequence[str],
+    settings: dict[str, Any],
+    summary_path: str,
+    history_path: str,
+    curves_path: str | None = None,
 ) -> None:
     """Gather eval.json, refine.json and train.json of every epoch of one experiment."""
     evals, refines, trains = {}, {}, {}
@@ -56,4 +60,22 @@ def summarize_experiment(
     writer.writeheader()
     writer.writerows(rows)
     write_text(history_path, buf.getvalue())
+    if curves_path:
+        _draw_curves(summary, curves_path)
     write_json(summary_path, summary)
+
+
+def _draw_curves(summary: dict[str, Any], curves_path: str) -> None:
+    """The experiment's own epoch curves (label quality and retrieval) for the report."""
+    from secret_core.reporting import figures
+
+    run = summary["run"]
+    label = summary["variant"].get("label", run["variant"])
+    panels = [
+        ("consistency", "consistency (%)"),
+        ("global_refined_accuracy", "pseudo-label accuracy (%)"),
+        ("global_mAP", "mAP (%)"),
+        ("joint_mAP", "joint mAP (%)"),
+    ]
+    title = f"{label} on {run['task']} ({run['setting']}, seed {run['seed']})"
+    figures.save_figure(figures.curves_figure({label: [summary]}, panels, title), curves_path)

@@ -89,7 +89,8 @@ def clustered_spaces(variants: Mapping[str, Mapping], name: str) -> list[str]:
     """Feature spaces clustered each epoch: one per branch, or their concatenation."""
     variant = resolve_variant(variants, name)
     if variant["cluster_on"] == "concat":
-        return ["concat"]
+        # the three spaces are clustered too, only to measure their consistency (Figure 5)
+        return ["concat", "global", "top", "bottom"]
     return list(variant["branches"])
 
 
@@ -259,8 +260,8 @@ def table_experiments(config: Mapping, name: str) -> list[dict[str, str]]:
     """Experiments (setting, task, variant, seed) that table ``name`` reads."""
     from secret_core.reporting.tables import TABLE_ROWS, TABLE_SETTING
 
+    tasks = table_tasks(config, name)
     setting = TABLE_SETTING[name]
-    tasks = list(config["tasks"]) if setting == "uda" else list(config.get("usl_datasets", []))
     variants = list(dict.fromkeys(row.variant for row in TABLE_ROWS[name]))
     return [
         {"setting": setting, "task": t, "variant": v, "seed": str(s)}
@@ -282,12 +283,75 @@ def table_settings(config: Mapping, variants: Mapping, name: str) -> dict:
     from secret_core.reporting.tables import TABLE_SETTING
 
     setting = TABLE_SETTING[name]
+    tasks = table_tasks(config, name)
     if setting == "uda":
-        tasks = list(config["tasks"])
         paper = {t: config["tasks"][t].get("paper_task") for t in tasks}
         stand_ins = {t: config["tasks"][t].get("stands_in_for") for t in tasks}
     else:
-        tasks = list(config.get("usl_datasets", []))
         paper = {t: config["datasets"][t].get("paper_dataset") for t in tasks}
         stand_ins = {}
     return {"name": name, "tasks": tasks, "paper_tasks": paper, "stands_in_for": stand_ins}
+
+
+def table_tasks(config: Mapping, name: str) -> list[str]:
+    """Columns of a table: ``table_tasks`` in the config, else every task of its setting."""
+    from secret_core.reporting.tables import TABLE_SETTING
+
+    chosen = config.get("table_tasks", {}).get(name)
+    if chosen is not None:
+        return list(chosen)
+    if TABLE_SETTING[name] == "uda":
+        return list(config["tasks"])
+    return list(config.get("usl_datasets", []))
+
+
+# --------------------------------------------------------------------------- figures
+FIGURES = ("fig1c", "fig5", "fig6", "fig7")
+DEFAULT_K_SWEEP = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def figure_task(config: Mapping) -> str:
+    return config.get("figure_task") or next(iter(config["tasks"]))
+
+
+def k_sweep(config: Mapping) -> list[float]:
+    return [float(k) for k in config.get("k_sweep", DEFAULT_K_SWEEP)]
+
+
+def k_variant(k: float) -> str:
+    """Variant name of SECRET retrained with strictness K (parsed back by resolve_variant)."""
+    return f"secret_k{k:g}"
+
+
+def figure_experiments(config: Mapping, name: str) -> list[dict[str, str]]:
+    """Experiments (setting, task, variant, seed) that figure ``name`` draws."""
+    if name == "fig1c":
+        pairs = [(figure_task(config), v) for v in ("sup", "secret_mr")]
+    elif name == "fig5":
+        pairs = [(figure_task(config), v) for v in ("secret", "secret_mr", "naive_secret")]
+    elif name == "fig6":
+        pairs = [(t, "secret") for t in table_tasks(config, "table4")]
+    elif name == "fig7":
+        pairs = [(t, k_variant(k)) for t in table_tasks(config, "table3") for k in k_sweep(config)]
+    else:
+        raise SecretError(f"unknown figure '{name}'; figures: {', '.join(FIGURES)}")
+    return [
+        {"setting": "uda", "task": t, "variant": v, "seed": str(s)}
+        for t, v in pairs
+        for s in config["seeds"]
+    ]
+
+
+def figure_inputs(config: Mapping, name: str) -> list[str]:
+    from secret_core.workflow.layout import experiment_dir
+
+    return [f"{experiment_dir(**e)}/summary.json" for e in figure_experiments(config, name)]
+
+
+def rank_list_experiments(config: Mapping) -> list[dict[str, str]]:
+    """Rank-list pictures for the report: SECRET on every Table 1 task, first seed."""
+    seed = str(config["seeds"][0])
+    return [
+        {"setting": "uda", "task": t, "variant": "secret", "seed": seed}
+        for t in table_tasks(config, "table1")
+    ]
