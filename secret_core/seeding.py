@@ -11,7 +11,6 @@ import hashlib
 import random
 
 import numpy as np
-import torch
 
 
 def derive_seed(*parts: object) -> int:
@@ -22,6 +21,8 @@ def derive_seed(*parts: object) -> int:
 
 def seed_everything(seed: int, deterministic: bool = True) -> None:
     """Seed Python, numpy and torch, and ask torch for deterministic kernels."""
+    import torch
+
     random.seed(seed)
     np.random.seed(seed % (2**32))
     torch.manual_seed(seed)
@@ -31,12 +32,36 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
 
 
 def rng_state() -> dict[str, object]:
-    """Capture every random state a training epoch consumes (for checkpoints)."""
+    """Every random state a stage consumes, as tensors and lists of ints, so a checkpoint
+    holding it loads with ``torch.load(..., weights_only=True)``."""
+    import torch
+
+    version, internal, gauss = random.getstate()
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
     state: dict[str, object] = {
-        "python": random.getstate(),
-        "numpy": np.random.get_state(),
+        "python": [int(version), [int(v) for v in internal], gauss],
+        "numpy": [
+            str(kind),
+            torch.as_tensor(keys.astype(np.int64)),
+            int(pos),
+            int(has_gauss),
+            float(cached),
+        ],
         "torch": torch.get_rng_state(),
     }
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
+
+
+def set_rng_state(state: dict[str, object]) -> None:
+    """Restore what :func:`rng_state` captured."""
+    import torch
+
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    kind, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((kind, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])

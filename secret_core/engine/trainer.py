@@ -1,0 +1,95 @@
+"""One training epoch (source pre-training or target fine-tuning on pseudo labels)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from secret_core import BRANCHES
+from secret_core.device import autocast
+from secret_core.engine.ema import MeanTeacher
+from secret_core.engine.optim import set_lr
+from secret_core.losses import LossConfig, compute_losses
+
+
+def train_epoch(
+    model: nn.Module,
+    loader: Iterable[dict],
+    optimizer: torch.optim.Optimizer,
+    *,
+    branches: Sequence[str],
+    loss_cfg: LossConfig,
+    epoch: int,
+    lr_fn: Callable[[int], float] | None = None,
+    teacher: MeanTeacher | None = None,
+    global_step_start: int = 0,
+    detach_local: bool = False,
+    device: torch.device | str = "cpu",
+    amp: bool = False,
+    progress: bool = True,
+    log: logging.Logger | None = None,
+) -> dict:
+    """Run the loader once; return mean loss parts, per-branch accuracy and step counters."""
+    device = torch.device(device)
+    model.train()
+    if teacher is not None:
+        teacher.model.train()
+    scaler = torch.amp.GradScaler(device.type, enabled=amp)
+    sums: dict[str, float] = defaultdict(float)
+    correct: dict[str, int] = defaultdict(int)
+    counted: dict[str, int] = defaultdict(int)
+    step, iterations, start = global_step_start, 0, time.perf_counter()
+    bar = tqdm(loader, desc=f"epoch {epoch}", disable=not progress, mininterval=5.0)
+    for iteration, batch in enumerate(bar):
+        if lr_fn is not None:
+            set_lr(optimizer, lr_fn(iteration))
+        images = batch["images"].to(device, non_blocking=True)
+        labels = batch["labels"].to(device, non_blocking=True)
+        with autocast(device, amp):
+            out = model(images, detach_local=detach_local)
+            teacher_out = None
+            if teacher is not None:
+                with torch.no_grad():
+                    teacher_out = teacher.model(images)
+            loss, parts = compute_losses(out, teacher_out, labels, branches, loss_cfg)
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        step += 1
+        iterations += 1
+        if teacher is not None:
+            teacher.update(model, step)
+        for key, value in parts.items():
+            sums[key] += value
+        for branch in branches:
+            logits = out[branch]["logits"]
+            target = labels[:, BRANCHES.index(branch)]
+            keep = target >= 0
+            if logits is not None and keep.any():
+                correct[branch] += int((logits[keep].argmax(1) == target[keep]).sum())
+                counted[branch] += int(keep.sum())
+        bar.set_postfix(loss=f"{parts['total']:.3f}")
+    stats = {
+        "losses": {k: v / max(iterations, 1) for k, v in sums.items()},
+        "accuracy": {b: correct[b] / counted[b] for b in branches if counted[b]},
+        "iterations": iterations,
+        "global_step_end": step,
+        "seconds": time.perf_counter() - start,
+    }
+    if log is not None:
+        log.info(
+            "epoch %d: loss %.4f, accuracy %s, %d iterations in %.1f s",
+            epoch,
+            stats["losses"].get("total", float("nan")),
+            {b: round(a, 3) for b, a in stats["accuracy"].items()},
+            iterations,
+            stats["seconds"],
+        )
+    return stats

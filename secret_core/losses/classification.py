@@ -1,0 +1,45 @@
+"""Identity classification losses: label-smoothed CE and the mean teacher's soft CE."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def zero_like_graph(tensor: torch.Tensor) -> torch.Tensor:
+    """A zero that still belongs to the graph, so backward() works on an all-ignored batch."""
+    return tensor.sum() * 0.0
+
+
+class CrossEntropyLabelSmooth(nn.Module):
+    """CE against (1 - eps) one-hot + eps / C; targets -1 are ignored."""
+
+    def __init__(self, epsilon: float = 0.1) -> None:
+        super().__init__()
+        self.epsilon = epsilon
+
+    def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        keep = targets >= 0
+        if not keep.any():
+            return zero_like_graph(logits)
+        logits, targets = logits[keep], targets[keep]
+        log_probs = F.log_softmax(logits, dim=1)
+        num_classes = logits.shape[1]
+        smooth = torch.full_like(log_probs, self.epsilon / num_classes)
+        smooth.scatter_(1, targets[:, None], 1 - self.epsilon + self.epsilon / num_classes)
+        return -(smooth * log_probs).sum(dim=1).mean()
+
+
+class SoftEntropy(nn.Module):
+    """CE of the student's logits against the (detached) teacher's probabilities."""
+
+    def forward(
+        self, logits: torch.Tensor, teacher_logits: torch.Tensor, keep: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        if keep is not None:
+            if not keep.any():
+                return zero_like_graph(logits)
+            logits, teacher_logits = logits[keep], teacher_logits[keep]
+        target = F.softmax(teacher_logits.detach(), dim=1)
+        return -(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean()

@@ -1,0 +1,76 @@
+"""Batch-hard triplet loss and the mean teacher's soft triplet loss (pre-BN features)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from secret_core.losses.classification import zero_like_graph
+
+
+def euclidean(x: torch.Tensor) -> torch.Tensor:
+    """Pairwise Euclidean distances of the rows of ``x`` (clamped for a stable sqrt)."""
+    sq = (x * x).sum(dim=1, keepdim=True)
+    d2 = sq + sq.t() - 2.0 * x @ x.t()
+    return d2.clamp_min(1e-12).sqrt()
+
+
+def hardest_pairs(dist: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """For each anchor: the farthest positive and the closest negative (indices), and which
+    anchors have both (others are left out of the loss)."""
+    same = labels[:, None] == labels[None, :]
+    eye = torch.eye(len(labels), dtype=torch.bool, device=labels.device)
+    pos_mask, neg_mask = same & ~eye, ~same
+    big = dist.detach().max() + 1.0
+    pos_idx = torch.where(pos_mask, dist.detach(), -big).argmax(dim=1)
+    neg_idx = torch.where(neg_mask, dist.detach(), big * 2).argmin(dim=1)
+    valid = pos_mask.any(dim=1) & neg_mask.any(dim=1)
+    return pos_idx, neg_idx, valid
+
+
+class TripletLoss(nn.Module):
+    """max(0, d(a,p) - d(a,n) + margin) with batch-hard mining; ``margin`` None or 0 uses the
+    soft-margin form softplus(d(a,p) - d(a,n)). Samples labelled -1 are ignored."""
+
+    def __init__(self, margin: float | None = 0.3) -> None:
+        super().__init__()
+        self.margin = margin
+
+    def forward(self, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        keep = labels >= 0
+        if keep.sum() < 2:
+            return zero_like_graph(features)
+        feats, labels = features[keep], labels[keep]
+        dist = euclidean(feats)
+        pos_idx, neg_idx, valid = hardest_pairs(dist, labels)
+        if not valid.any():
+            return zero_like_graph(features)
+        rows = torch.arange(len(labels), device=labels.device)
+        d_ap, d_an = dist[rows, pos_idx][valid], dist[rows, neg_idx][valid]
+        if not self.margin:
+            return F.softplus(d_ap - d_an).mean()
+        return F.relu(d_ap - d_an + self.margin).mean()
+
+
+class SoftTripletLoss(nn.Module):
+    """The student's softmax over (d_ap, d_an) matched to the teacher's at the same pairs
+    (mined on the student), as in mutual mean teaching; the teacher is detached."""
+
+    def forward(
+        self, features: torch.Tensor, teacher_features: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
+        keep = labels >= 0
+        if keep.sum() < 2:
+            return zero_like_graph(features)
+        feats, ref, labels = features[keep], teacher_features[keep].detach(), labels[keep]
+        dist = euclidean(feats)
+        pos_idx, neg_idx, valid = hardest_pairs(dist, labels)
+        if not valid.any():
+            return zero_like_graph(features)
+        rows = torch.arange(len(labels), device=labels.device)
+        student = torch.stack([dist[rows, pos_idx], dist[rows, neg_idx]], dim=1)[valid]
+        ref_dist = euclidean(ref)
+        teacher = torch.stack([ref_dist[rows, pos_idx], ref_dist[rows, neg_idx]], dim=1)[valid]
+        target = F.softmax(teacher, dim=1)
+        return -(target * F.log_softmax(student, dim=1)).sum(dim=1).mean()

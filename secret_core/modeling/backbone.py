@@ -1,0 +1,93 @@
+"""ResNet backbones with last stride 1, and a tiny ResNet for CPU demos and tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+from torchvision.models import resnet
+
+from secret_core.errors import SecretError
+
+TORCHVISION_ARCHS = {
+    "resnet18": (resnet.resnet18, resnet.ResNet18_Weights.IMAGENET1K_V1),
+    "resnet34": (resnet.resnet34, resnet.ResNet34_Weights.IMAGENET1K_V1),
+    "resnet50": (resnet.resnet50, resnet.ResNet50_Weights.IMAGENET1K_V1),
+    "resnet101": (resnet.resnet101, resnet.ResNet101_Weights.IMAGENET1K_V1),
+}
+ARCHS = ("resnet_tiny", *TORCHVISION_ARCHS)
+
+
+class Backbone(nn.Module):
+    """stem + layer1..4 of a ResNet; ``out_dim`` channels in the layer4 map."""
+
+    def __init__(self, stem: nn.Module, layers: list[nn.Module], out_dim: int) -> None:
+        super().__init__()
+        self.stem = stem
+        self.layer1, self.layer2, self.layer3, self.layer4 = layers
+        self.out_dim = out_dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        return self.layer4(self.layer3(self.layer2(self.layer1(x))))
+
+
+def _tiny_layer(in_ch: int, out_ch: int, stride: int) -> nn.Sequential:
+    down = None
+    if stride != 1 or in_ch != out_ch:
+        down = nn.Sequential(
+            nn.Conv2d(in_ch, out_ch, 1, stride, bias=False), nn.BatchNorm2d(out_ch)
+        )
+    return nn.Sequential(resnet.BasicBlock(in_ch, out_ch, stride, down))
+
+
+def tiny_backbone(last_stride: int = 1, widths: tuple[int, ...] = (16, 32, 64, 128)) -> Backbone:
+    """One BasicBlock per stage with narrow widths: the ResNet topology at ~1% of the cost,
+    so the whole pipeline can run on a 2-core CPU in minutes."""
+    stem = nn.Sequential(
+        nn.Conv2d(3, widths[0], 3, 2, 1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU(True)
+    )
+    strides = (1, 2, 2, last_stride)
+    layers, in_ch = [], widths[0]
+    for width, stride in zip(widths, strides, strict=True):
+        layers.append(_tiny_layer(in_ch, width, stride))
+        in_ch = width
+    return Backbone(stem, layers, widths[-1])
+
+
+def imagenet_weights_path(arch: str) -> Path:
+    """Where torchvision keeps the ImageNet file of ``arch`` (we never download it)."""
+    weights = TORCHVISION_ARCHS[arch][1]
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
+
+
+def torchvision_backbone(arch: str, last_stride: int = 1, imagenet: bool = False) -> Backbone:
+    builder, _ = TORCHVISION_ARCHS[arch]
+    net = builder(weights=None)
+    if imagenet:
+        path = imagenet_weights_path(arch)
+        if not path.is_file():
+            raise SecretError(
+                f"ImageNet weights for {arch} not found: put the torchvision file at {path} "
+                "(or set model.init to none or to a state-dict path)"
+            )
+        net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    if last_stride == 1:  # keep layer4 at 1/16 resolution (16x8 at 256x128), as the authors
+        block = net.layer4[0]
+        strided_conv = block.conv2 if isinstance(block, resnet.Bottleneck) else block.conv1
+        strided_conv.stride = (1, 1)
+        block.downsample[0].stride = (1, 1)
+    stem = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool)
+    out_dim = net.fc.in_features
+    return Backbone(stem, [net.layer1, net.layer2, net.layer3, net.layer4], out_dim)
+
+
+def build_backbone(arch: str, last_stride: int = 1, imagenet: bool = False) -> Backbone:
+    if arch == "resnet_tiny":
+        if imagenet:
+            raise SecretError("model.init imagenet is not available for resnet_tiny; use none")
+        return tiny_backbone(last_stride)
+    if arch not in TORCHVISION_ARCHS:
+        raise SecretError(f"model.arch '{arch}' is unknown; use one of {', '.join(ARCHS)}")
+    return torchvision_backbone(arch, last_stride, imagenet)
