@@ -29,10 +29,12 @@ def run_stage(snakemake: Any, stage: Callable[..., Any], **kwargs: Any) -> Any:
     """Call ``stage(**kwargs)`` with logging set up from the ``snakemake`` object."""
     log_path = Path(snakemake.log[0]) if len(snakemake.log) else None
     configure_threads(getattr(snakemake, "threads", None))
-    return run_logged(stage, log_path, name=getattr(snakemake, "rule", stage.__name__), **kwargs)
+    return run_logged(stage, log_path, getattr(snakemake, "rule", stage.__name__), **kwargs)
 
 
-def run_logged(stage: Callable[..., Any], log_path: Path | None, name: str, **kwargs: Any) -> Any:
+def run_logged(
+    stage: Callable[..., Any], log_path: Path | None, name: str, /, **kwargs: Any
+) -> Any:
     logger = get_logger()
     logger.setLevel(logging.INFO)
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
