@@ -62,28 +62,32 @@ def _list_images(folder: Path) -> list[str]:
         return sorted(e.name for e in entries if e.name.lower().endswith(IMAGE_SUFFIXES))
 
 
-def _parse_folder(folder: Path, pattern: re.Pattern, keep_distractors: bool) -> list[Record]:
-    """Records of one Market-style folder; junk (-1) dropped, distractors (0) optional."""
+def _parse_folder(folder: Path, pattern: re.Pattern, keep_distractors: bool | None) -> list[Record]:
+    """Records of one Market-style folder; junk (-1) dropped, distractors (0) optional.
+
+    ``keep_distractors=None`` means id 0 is an ordinary identity (MSMT17, users' data)."""
     records = []
     for name in _list_images(folder):
         match = pattern.match(name)
         if not match:
             continue
         pid, cam = int(match.group(1)), int(match.group(2))
-        if pid == -1 or (pid == 0 and not keep_distractors):
+        if pid == -1 or (pid == 0 and keep_distractors is False):
             continue
         records.append(Record(str(folder / name), pid, cam - 1))
     return records
 
 
 def _read_market_style(root: Path, layout: str, pattern: re.Pattern) -> ReidDataset:
+    """Market-1501 and DukeMTMC-reID mark distractors with id 0; other data has a real id 0."""
+    distractors = layout in ("market1501", "dukemtmc")
     return ReidDataset(
         name=root.name,
         root=str(root),
         layout=layout,
-        train=_parse_folder(root / "bounding_box_train", pattern, keep_distractors=False),
-        query=_parse_folder(root / "query", pattern, keep_distractors=False),
-        gallery=_parse_folder(root / "bounding_box_test", pattern, keep_distractors=True),
+        train=_parse_folder(root / "bounding_box_train", pattern, False if distractors else None),
+        query=_parse_folder(root / "query", pattern, False if distractors else None),
+        gallery=_parse_folder(root / "bounding_box_test", pattern, True),
     )
 
 
@@ -131,16 +135,11 @@ def _read_msmt(root: Path) -> ReidDataset:
     )
 
 
-def _read_msmt_market(root: Path) -> ReidDataset:
-    dataset = _read_market_style(root, "msmt17_market", _GENERIC)
-    return dataset
-
-
 READERS: dict[str, Callable[[Path], ReidDataset]] = {
     "market1501": lambda root: _read_market_style(root, "market1501", _MARKET),
     "dukemtmc": lambda root: _read_market_style(root, "dukemtmc", _DUKE),
     "msmt17": _read_msmt,
-    "msmt17_market": _read_msmt_market,
+    "msmt17_market": lambda root: _read_market_style(root, "msmt17_market", _GENERIC),
     "generic": lambda root: _read_market_style(root, "generic", _GENERIC),
 }
 
