@@ -16,6 +16,7 @@ demo: install
 lint:
 	ruff check .
 	ruff format --check .
+	snakefmt --check Snakefile rules/
 	snakemake --lint
 
 test: install lint
@@ -24,3 +25,4 @@ test: install lint
 format:
 	ruff check --fix .
 	ruff format .
+	snakefmt Snakefile rules/

@@ -17,6 +17,18 @@ if not workflow.config_settings.configfiles:
 
 
 include: "rules/common.smk"
+
+
+wildcard_constraints:
+    setting="uda|usl",
+    task="[A-Za-z0-9_]+",
+    variant=r"[A-Za-z0-9_]+(_k[0-9.]+)?",
+    seed=r"\d+",
+    epoch=r"\d{3}",
+    space="global|top|bottom|concat",
+    dataset="[A-Za-z0-9_]+",
+
+
 include: "rules/data.smk"
 include: "rules/pretrain.smk"
 include: "rules/epoch.smk"

@@ -1,4 +1,4 @@
-# Helpers shared by every rule file: config validation, variants, settings and path builders.
+# Helpers shared by the rule files (config validation, variants, settings, paths).
 
 import re
 
@@ -7,25 +7,15 @@ from snakemake.utils import validate
 
 from secret_core.workflow import config_check, layout as paths
 
-config_check.validate_config(config, workflow.source_path("../config/schema.yaml"), validate)
+config_check.validate_config(
+    config, workflow.source_path("../config/schema.yaml"), validate
+)
 VARIANTS = config_check.load_variants(
     workflow.source_path("../config/variants.yaml"), config.get("variants", {})
 )
 config_check.check_datasets(config)
 
-EXPERIMENT = paths.EXPERIMENT
-EPOCH_DIR = paths.EPOCH_DIR
 ENV = "../environment.yml"
-
-
-wildcard_constraints:
-    setting="uda|usl",
-    task="[A-Za-z0-9_]+",
-    variant=r"[A-Za-z0-9_]+(_k[0-9.]+)?",
-    seed=r"\d+",
-    epoch=r"\d{3}",
-    space="global|top|bottom|concat",
-    dataset="[A-Za-z0-9_]+",
 
 
 def settings(wc, stage):

@@ -5,18 +5,18 @@
 rule prepare_dataset:
     output:
         summary="results/data/{dataset}/summary.json",
-    params:
-        entry=lambda wc: config["datasets"][wc.dataset],
-        data_root=config.get("data_root", ""),
     log:
         "results/data/{dataset}/logs/summary.log",
     benchmark:
         "results/data/{dataset}/benchmarks/summary.tsv"
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        ENV
+    params:
+        entry=lambda wc: config["datasets"][wc.dataset],
+        data_root=config.get("data_root", ""),
     script:
         "../workflow_scripts/prepare_dataset.py"

@@ -7,73 +7,78 @@ rule extract:
         model=previous_checkpoint,
         data=target_summary,
     output:
-        features=temp(EPOCH_DIR + "/features.npz"),
-    params:
-        settings=lambda wc: settings(wc, "extract"),
+        features=temp(
+            "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/features.npz"
+        ),
     log:
-        EPOCH_DIR + "/logs/extract.log",
+        "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/logs/extract.log",
     benchmark:
-        EPOCH_DIR + "/benchmarks/extract.tsv"
+        "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/benchmarks/extract.tsv"
     group:
         epoch_group
+    conda:
+        ENV
     threads: 2
     resources:
         mem_mb=8000,
         runtime=60,
         gpu=config["gpu_per_job"],
-    conda:
-        ENV
+    params:
+        settings=lambda wc: settings(wc, "extract"),
     script:
         "../workflow_scripts/extract.py"
 
 
 rule cluster:
     input:
-        features=EPOCH_DIR + "/features.npz",
+        features="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/features.npz",
         eps_from=eps_reference,
     output:
-        labels=EPOCH_DIR + "/labels_{space}.npy",
-        stats=EPOCH_DIR + "/cluster_{space}.json",
-    params:
-        settings=lambda wc: settings(wc, "cluster"),
+        labels="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/labels_{space}.npy",
+        stats="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/cluster_{space}.json",
     log:
-        EPOCH_DIR + "/logs/cluster_{space}.log",
+        "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/logs/cluster_{space}.log",
     benchmark:
-        EPOCH_DIR + "/benchmarks/cluster_{space}.tsv"
+        "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/benchmarks/cluster_{space}.tsv"
     group:
         epoch_group
+    conda:
+        ENV
     threads: 2
     resources:
         mem_mb=4000,
         runtime=60,
         gpu=CPU_STAGE_GPU,
-    conda:
-        ENV
+    params:
+        settings=lambda wc: settings(wc, "cluster"),
     script:
         "../workflow_scripts/cluster.py"
 
 
 rule refine:
     input:
-        labels=lambda wc: [paths.epoch_file(wc, int(wc.epoch), f"labels_{s}.npy") for s in clustered_spaces(wc)],
+        labels=lambda wc: [
+            paths.epoch_file(wc, int(wc.epoch), f"labels_{s}.npy")
+            for s in clustered_spaces(wc)
+        ],
         data=target_summary,
     output:
-        labels=EPOCH_DIR + "/refined.npz",
-        stats=EPOCH_DIR + "/refine.json",
-    params:
-        settings=lambda wc: settings(wc, "refine"),
-        spaces=clustered_spaces,
+        labels="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/refined.npz",
+        stats="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/refine.json",
     log:
-        EPOCH_DIR + "/logs/refine.log",
+        "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/logs/refine.log",
     group:
         epoch_group
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
         gpu=CPU_STAGE_GPU,
-    conda:
-        ENV
+    params:
+        settings=lambda wc: settings(wc, "refine"),
+        spaces=clustered_spaces,
     script:
         "../workflow_scripts/refine.py"
 
@@ -81,26 +86,26 @@ rule refine:
 rule finetune:
     input:
         model=previous_checkpoint,
-        features=EPOCH_DIR + "/features.npz",
-        labels=EPOCH_DIR + "/refined.npz",
+        features="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/features.npz",
+        labels="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/refined.npz",
         data=target_summary,
     output:
-        model=EPOCH_DIR + "/model.pt",
-        record=EPOCH_DIR + "/train.json",
-    params:
-        settings=lambda wc: settings(wc, "finetune"),
+        model="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/model.pt",
+        record="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/train.json",
     log:
-        EPOCH_DIR + "/logs/finetune.log",
+        "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/logs/finetune.log",
     benchmark:
-        EPOCH_DIR + "/benchmarks/finetune.tsv"
+        "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/benchmarks/finetune.tsv"
     group:
         epoch_group
+    conda:
+        ENV
     threads: 2
     resources:
         mem_mb=8000,
         runtime=120,
         gpu=config["gpu_per_job"],
-    conda:
-        ENV
+    params:
+        settings=lambda wc: settings(wc, "finetune"),
     script:
         "../workflow_scripts/finetune.py"

@@ -7,22 +7,22 @@ rule evaluate:
         model=lambda wc: checkpoint_of(wc, int(wc.epoch)),
         data=target_summary,
     output:
-        metrics=EPOCH_DIR + "/eval.json",
-    params:
-        settings=lambda wc: settings(wc, "evaluate"),
+        metrics="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/eval.json",
     log:
-        EPOCH_DIR + "/logs/evaluate.log",
+        "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/logs/evaluate.log",
     benchmark:
-        EPOCH_DIR + "/benchmarks/evaluate.tsv"
+        "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/benchmarks/evaluate.tsv"
     group:
         epoch_group
+    conda:
+        ENV
     threads: 2
     resources:
         mem_mb=8000,
         runtime=60,
         gpu=config["gpu_per_job"],
-    conda:
-        ENV
+    params:
+        settings=lambda wc: settings(wc, "evaluate"),
     script:
         "../workflow_scripts/evaluate.py"
 
@@ -31,20 +31,24 @@ rule summarize_experiment:
     input:
         experiment_outputs,
     output:
-        summary=EXPERIMENT + "/summary.json",
-        history=EXPERIMENT + "/history.csv",
+        summary="results/{setting}/{task}/{variant}/seed{seed}/summary.json",
+        history="results/{setting}/{task}/{variant}/seed{seed}/history.csv",
         curves=report(
-            EXPERIMENT + "/curves.png",
+            "results/{setting}/{task}/{variant}/seed{seed}/curves.png",
             category="Experiments",
-            labels={"setting": "{setting}", "task": "{task}", "variant": "{variant}",
-                    "seed": "{seed}"},
+            labels={
+                "setting": "{setting}",
+                "task": "{task}",
+                "variant": "{variant}",
+                "seed": "{seed}",
+            },
         ),
-    params:
-        settings=lambda wc: settings(wc, "summary"),
     log:
-        EXPERIMENT + "/logs/summary.log",
-    threads: 1
+        "results/{setting}/{task}/{variant}/seed{seed}/logs/summary.log",
     conda:
         ENV
+    threads: 1
+    params:
+        settings=lambda wc: settings(wc, "summary"),
     script:
         "../workflow_scripts/summarize.py"

@@ -8,19 +8,19 @@ rule pretrain_source:
     output:
         model="results/pretrain/{dataset}/seed{seed}/model.pt",
         record="results/pretrain/{dataset}/seed{seed}/train.json",
-    params:
-        settings=lambda wc: settings(wc, "pretrain"),
     log:
         "results/pretrain/{dataset}/seed{seed}/logs/pretrain.log",
     benchmark:
         "results/pretrain/{dataset}/seed{seed}/benchmarks/pretrain.tsv"
+    conda:
+        ENV
     threads: 2
     resources:
         mem_mb=8000,
         runtime=600,
         gpu=config["gpu_per_job"],
-    conda:
-        ENV
+    params:
+        settings=lambda wc: settings(wc, "pretrain"),
     script:
         "../workflow_scripts/pretrain.py"
 
@@ -28,15 +28,15 @@ rule pretrain_source:
 rule init_model:
     output:
         model="results/init/seed{seed}/model.pt",
-    params:
-        settings=lambda wc: settings(wc, "init"),
     log:
         "results/init/seed{seed}/logs/init.log",
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=4000,
         runtime=10,
-    conda:
-        ENV
+    params:
+        settings=lambda wc: settings(wc, "init"),
     script:
         "../workflow_scripts/init_model.py"

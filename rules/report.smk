@@ -9,17 +9,19 @@ rule make_table:
     input:
         lambda wc: config_check.table_inputs(config, VARIANTS, wc.table),
     output:
-        csv=report("results/{table}.csv", category="Tables", labels={"table": "{table}"}),
+        csv=report(
+            "results/{table}.csv", category="Tables", labels={"table": "{table}"}
+        ),
         markdown="results/{table}.md",
-    params:
-        settings=lambda wc: config_check.table_settings(config, VARIANTS, wc.table),
-    wildcard_constraints:
-        table="table[1-4]",
     log:
         "results/logs/{table}.log",
-    threads: 1
+    wildcard_constraints:
+        table="table[1-4]",
     conda:
         ENV
+    threads: 1
+    params:
+        settings=lambda wc: config_check.table_settings(config, VARIANTS, wc.table),
     script:
         "../workflow_scripts/make_table.py"
 
@@ -29,22 +31,24 @@ rule make_figure:
         lambda wc: config_check.figure_inputs(config, wc.figure),
     output:
         png=report(
-            "results/figures/{figure}.png", category="Figures", labels={"figure": "{figure}"}
+            "results/figures/{figure}.png",
+            category="Figures",
+            labels={"figure": "{figure}"},
         ),
         pdf="results/figures/{figure}.pdf",
+    log:
+        "results/logs/{figure}.log",
+    wildcard_constraints:
+        figure="fig1c|fig5|fig6|fig7",
+    conda:
+        ENV
+    threads: 1
     params:
         settings=lambda wc: {
             "name": wc.figure,
             "k_sweep": config_check.k_sweep(config),
             "task": config_check.figure_task(config),
         },
-    wildcard_constraints:
-        figure="fig1c|fig5|fig6|fig7",
-    log:
-        "results/logs/{figure}.log",
-    threads: 1
-    conda:
-        ENV
     script:
         "../workflow_scripts/make_figure.py"
 
@@ -55,21 +59,21 @@ rule rank_list:
         data=target_summary,
     output:
         png=report(
-            EXPERIMENT + "/rank_list.png",
+            "results/{setting}/{task}/{variant}/seed{seed}/rank_list.png",
             category="Rank lists",
             labels={"task": "{task}", "variant": "{variant}", "seed": "{seed}"},
         ),
-    params:
-        settings=lambda wc: settings(wc, "evaluate"),
     log:
-        EXPERIMENT + "/logs/rank_list.log",
+        "results/{setting}/{task}/{variant}/seed{seed}/logs/rank_list.log",
+    conda:
+        ENV
     threads: 2
     resources:
         mem_mb=4000,
         runtime=30,
         gpu=config["gpu_per_job"],
-    conda:
-        ENV
+    params:
+        settings=lambda wc: settings(wc, "evaluate"),
     script:
         "../workflow_scripts/rank_list.py"
 
@@ -90,4 +94,7 @@ rule figures:
 
 rule rank_lists:
     input:
-        [f"{paths.experiment_dir(**e)}/rank_list.png" for e in config_check.rank_list_experiments(config)],
+        [
+            f"{paths.experiment_dir(**e)}/rank_list.png"
+            for e in config_check.rank_list_experiments(config)
+        ],

@@ -149,6 +149,27 @@ def finetune_epoch(
     log.info(
         "epoch %d: %d of %d samples train; classes %s", epoch, trainable, len(labels), num_classes
     )
+    if trainable == 0:
+        # Clustering found no reliable cluster (eps too small, or K too strict): keep the
+        # model as it is rather than failing the whole chain; the record says so.
+        log.warning(
+            "epoch %d: no sample keeps a label; the model is carried over untrained "
+            "(check adapt.eps / adapt.rho and the strictness k)",
+            epoch,
+        )
+        save_checkpoint(
+            out_model,
+            model=model,
+            teacher=teacher,
+            epoch=epoch,
+            global_step=int(state.get("global_step", 0)),
+            extra={"num_classes": num_classes, "skipped": True},
+        )
+        write_json(
+            out_record,
+            {"epoch": epoch, "trained_samples": 0, "num_samples": len(labels), "skipped": True},
+        )
+        return
     loader = build_train_loader(
         dataset.train,
         labels,
