@@ -7,7 +7,7 @@ run_stage(
     snakemake,
     cluster_space,
     features_path=snakemake.input.features,
-    eps_from=list(snakemake.input.eps_from),
+    eps_from=snakemake.input.eps_from,
     settings=snakemake.params.settings,
     labels_path=snakemake.output.labels,
     stats_path=snakemake.output.stats,

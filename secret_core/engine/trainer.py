@@ -75,7 +75,7 @@ def train_epoch(
             if logits is not None and keep.any():
                 correct[branch] += int((logits[keep].argmax(1) == target[keep]).sum())
                 counted[branch] += int(keep.sum())
-        bar.set_postfix(loss=f"{parts['total']:.3f}")
+        bar.set_postfix(loss=f"{parts['total']:.3f}", refresh=False)
     stats = {
         "losses": {k: v / max(iterations, 1) for k, v in sums.items()},
         "accuracy": {b: correct[b] / counted[b] for b in branches if counted[b]},

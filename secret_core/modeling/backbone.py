@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+import zipfile
 from pathlib import Path
 
 import torch
@@ -16,7 +18,8 @@ TORCHVISION_ARCHS = {
     "resnet50": (resnet.resnet50, resnet.ResNet50_Weights.IMAGENET1K_V1),
     "resnet101": (resnet.resnet101, resnet.ResNet101_Weights.IMAGENET1K_V1),
 }
-ARCHS = ("resnet_tiny", *TORCHVISION_ARCHS)
+ARCHS: tuple[str, ...] = ("resnet_tiny", *TORCHVISION_ARCHS)
+TINY_WIDTHS = (16, 32, 64, 128)
 
 
 class Backbone(nn.Module):
@@ -33,47 +36,68 @@ class Backbone(nn.Module):
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 
 
-def _tiny_layer(in_ch: int, out_ch: int, stride: int) -> nn.Sequential:
+def _tiny_stage(in_ch: int, out_ch: int, stride: int) -> nn.Sequential:
     down = None
     if stride != 1 or in_ch != out_ch:
-        down = nn.Sequential(
-            nn.Conv2d(in_ch, out_ch, 1, stride, bias=False), nn.BatchNorm2d(out_ch)
-        )
+        down = nn.Sequential(nn.Conv2d(in_ch, out_ch, 1, stride, bias=False), nn.BatchNorm2d(out_ch))
     return nn.Sequential(resnet.BasicBlock(in_ch, out_ch, stride, down))
 
 
-def tiny_backbone(last_stride: int = 1, widths: tuple[int, ...] = (16, 32, 64, 128)) -> Backbone:
+def tiny_backbone(last_stride: int = 1, widths: tuple[int, ...] = TINY_WIDTHS) -> Backbone:
     """One BasicBlock per stage with narrow widths: the ResNet topology at ~1% of the cost,
-    so the whole pipeline can run on a 2-core CPU in minutes."""
+    so the whole pipeline runs on a 2-core CPU in minutes (about 25 ms for a forward and
+    backward pass of 32 images of 64x32 on the development machine).
+
+    The stem is a single stride-2 3x3 conv without max pooling: small inputs keep enough
+    resolution for the top/bottom split (a 64x32 image gives an 8x4 layer4 map).
+    """
     stem = nn.Sequential(
         nn.Conv2d(3, widths[0], 3, 2, 1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU(True)
     )
     strides = (1, 2, 2, last_stride)
     layers, in_ch = [], widths[0]
     for width, stride in zip(widths, strides, strict=True):
-        layers.append(_tiny_layer(in_ch, width, stride))
+        layers.append(_tiny_stage(in_ch, width, stride))
         in_ch = width
-    return Backbone(stem, layers, widths[-1])
+    net = Backbone(stem, layers, widths[-1])
+    for module in net.modules():  # torchvision's ResNet initialisation, which BasicBlock lacks
+        if isinstance(module, nn.Conv2d):
+            nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+    return net
 
 
 def imagenet_weights_path(arch: str) -> Path:
     """Where torchvision keeps the ImageNet file of ``arch`` (we never download it)."""
+    if arch not in TORCHVISION_ARCHS:
+        raise SecretError(f"model.init imagenet is not available for {arch}; use none")
     weights = TORCHVISION_ARCHS[arch][1]
     return Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
 
 
+def _load_imagenet(net: nn.Module, arch: str) -> None:
+    path = imagenet_weights_path(arch)
+    if not path.is_file():
+        raise SecretError(
+            f"ImageNet weights for {arch} not found: put the torchvision file at {path} "
+            "(or set model.init to none or to a state-dict path)"
+        )
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        net.load_state_dict(state)
+    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as exc:
+        raise SecretError(
+            f"ImageNet weights {path} cannot be loaded ({type(exc).__name__}); "
+            f"replace it with torchvision's {path.name}"
+        ) from None
+
+
 def torchvision_backbone(arch: str, last_stride: int = 1, imagenet: bool = False) -> Backbone:
+    """A torchvision ResNet without its head; last stride 1 as in the authors' code."""
     builder, _ = TORCHVISION_ARCHS[arch]
     net = builder(weights=None)
     if imagenet:
-        path = imagenet_weights_path(arch)
-        if not path.is_file():
-            raise SecretError(
-                f"ImageNet weights for {arch} not found: put the torchvision file at {path} "
-                "(or set model.init to none or to a state-dict path)"
-            )
-        net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    if last_stride == 1:  # keep layer4 at 1/16 resolution (16x8 at 256x128), as the authors
+        _load_imagenet(net, arch)
+    if last_stride == 1:  # keep layer4 at 1/16 resolution (16x8 at 256x128)
         block = net.layer4[0]
         strided_conv = block.conv2 if isinstance(block, resnet.Bottleneck) else block.conv1
         strided_conv.stride = (1, 1)
@@ -84,6 +108,9 @@ def torchvision_backbone(arch: str, last_stride: int = 1, imagenet: bool = False
 
 
 def build_backbone(arch: str, last_stride: int = 1, imagenet: bool = False) -> Backbone:
+    """The configured backbone; unknown names and impossible inits are one-line errors."""
+    if last_stride not in (1, 2):
+        raise SecretError(f"model.last_stride must be 1 or 2, got {last_stride}")
     if arch == "resnet_tiny":
         if imagenet:
             raise SecretError("model.init imagenet is not available for resnet_tiny; use none")

@@ -29,7 +29,7 @@ def space_features(features: dict[str, np.ndarray], space: str) -> np.ndarray:
 
 def cluster_space(
     features_path: str,
-    eps_from: Sequence[str],
+    eps_from: str | Sequence[str],
     settings: dict[str, Any],
     labels_path: str,
     stats_path: str,
@@ -40,6 +40,8 @@ def cluster_space(
     read back from that epoch's stats afterwards, so it is part of the run's state.
     """
     log = get_logger()
+    if isinstance(eps_from, str):  # Snakemake passes one named input file as a string
+        eps_from = [eps_from]
     space = settings["space"]
     feats = space_features(load_arrays(features_path), space)
     start = time.perf_counter()

@@ -1,0 +1,55 @@
+"""Timing and peak-memory helpers shared by the benchmark scripts."""
+
+from __future__ import annotations
+
+import resource
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import psutil
+
+
+class PeakRSS:
+    """Samples the process's resident memory in a thread; ``peak`` minus ``base`` is what a
+    step added (tracemalloc misses memory allocated by faiss and BLAS)."""
+
+    def __init__(self, interval: float = 0.01) -> None:
+        self.interval = interval
+        self.proc = psutil.Process()
+        self.base = self.peak = self.proc.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+            time.sleep(self.interval)
+
+    def __enter__(self) -> PeakRSS:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.proc.memory_info().rss)
+
+    @property
+    def added_mib(self) -> float:
+        return (self.peak - self.base) / 2**20
+
+
+def measure(fn: Callable[[], Any]) -> tuple[Any, float, float]:
+    """(result, seconds, MiB of resident memory added at peak)."""
+    with PeakRSS() as mem:
+        start = time.perf_counter()
+        result = fn()
+        seconds = time.perf_counter() - start
+    return result, seconds, mem.added_mib
+
+
+def process_peak_mib() -> float:
+    """Peak resident memory of the whole process so far."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
