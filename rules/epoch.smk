@@ -18,7 +18,7 @@ rule extract:
         epoch_group
     conda:
         ENV
-    threads: 2
+    threads: config["threads_per_job"]
     resources:
         mem_mb=8000,
         runtime=60,
@@ -44,7 +44,7 @@ rule cluster:
         epoch_group
     conda:
         ENV
-    threads: 2
+    threads: config["threads_per_job"]
     resources:
         mem_mb=4000,
         runtime=60,
@@ -100,7 +100,7 @@ rule finetune:
         epoch_group
     conda:
         ENV
-    threads: 2
+    threads: config["threads_per_job"]
     resources:
         mem_mb=8000,
         runtime=120,

@@ -16,7 +16,7 @@ rule evaluate:
         epoch_group
     conda:
         ENV
-    threads: 2
+    threads: config["threads_per_job"]
     resources:
         mem_mb=8000,
         runtime=60,

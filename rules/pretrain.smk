@@ -14,7 +14,7 @@ rule pretrain_source:
         "results/pretrain/{dataset}/seed{seed}/benchmarks/pretrain.tsv"
     conda:
         ENV
-    threads: 2
+    threads: config["threads_per_job"]
     resources:
         mem_mb=8000,
         runtime=600,

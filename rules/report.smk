@@ -48,6 +48,7 @@ rule make_figure:
             "name": wc.figure,
             "k_sweep": config_check.k_sweep(config),
             "task": config_check.figure_task(config),
+            "k": float(config["adapt"]["k"]),
         },
     script:
         "../workflow_scripts/make_figure.py"
@@ -67,7 +68,7 @@ rule rank_list:
         "results/{setting}/{task}/{variant}/seed{seed}/logs/rank_list.log",
     conda:
         ENV
-    threads: 2
+    threads: config["threads_per_job"]
     resources:
         mem_mb=4000,
         runtime=30,

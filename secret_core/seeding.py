@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Mapping
 
 import numpy as np
+
+from secret_core.errors import SecretError
 
 
 def derive_seed(*parts: object) -> int:
@@ -20,7 +23,7 @@ def derive_seed(*parts: object) -> int:
 
 
 def seed_everything(seed: int, deterministic: bool = True) -> None:
-    """Seed Python, numpy and torch, and ask torch for deterministic kernels."""
+    """Seed Python, numpy and torch, and ask cuDNN for deterministic kernels."""
     import torch
 
     random.seed(seed)
@@ -32,8 +35,8 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
 
 
 def rng_state() -> dict[str, object]:
-    """Every random state a stage consumes, as tensors and lists of ints, so a checkpoint
-    holding it loads with ``torch.load(..., weights_only=True)``."""
+    """Every random state a stage consumes, as tensors and lists of ints/floats/strings, so a
+    checkpoint holding it loads with ``torch.load(..., weights_only=True)``."""
     import torch
 
     version, internal, gauss = random.getstate()
@@ -42,7 +45,7 @@ def rng_state() -> dict[str, object]:
         "python": [int(version), [int(v) for v in internal], gauss],
         "numpy": [
             str(kind),
-            torch.as_tensor(keys.astype(np.int64)),
+            torch.as_tensor(np.asarray(keys, dtype=np.int64)),
             int(pos),
             int(has_gauss),
             float(cached),
@@ -54,14 +57,26 @@ def rng_state() -> dict[str, object]:
     return state
 
 
-def set_rng_state(state: dict[str, object]) -> None:
-    """Restore what :func:`rng_state` captured."""
+def set_rng_state(state: Mapping[str, object]) -> None:
+    """Restore what :func:`rng_state` captured (also after a weights-only round trip, and
+    when the checkpoint was mapped to a GPU). CUDA states are restored only when the saved
+    and visible GPU counts agree, since they are per device."""
     import torch
 
-    version, internal, gauss = state["python"]
-    random.setstate((version, tuple(internal), gauss))
-    kind, keys, pos, has_gauss, cached = state["numpy"]
-    np.random.set_state((kind, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+    try:
+        version, internal, gauss = state["python"]
+        random.setstate((int(version), tuple(int(v) for v in internal), gauss))
+        kind, keys, pos, has_gauss, cached = state["numpy"]
+        keys_np = np.asarray(torch.as_tensor(keys).cpu().numpy(), dtype=np.int64)
+        np.random.set_state(
+            (str(kind), keys_np.astype(np.uint32), int(pos), int(has_gauss), float(cached))
+        )
+        torch.set_rng_state(torch.as_tensor(state["torch"]).cpu().to(torch.uint8))
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise SecretError(
+            f"checkpoint 'rng' entry is not a saved RNG state ({type(exc).__name__}: {exc}); "
+            "rerun the rule that wrote the checkpoint"
+        ) from None
+    cuda = state.get("cuda")
+    if cuda is not None and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all([torch.as_tensor(s).cpu().to(torch.uint8) for s in cuda])

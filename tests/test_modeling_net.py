@@ -1,4 +1,5 @@
-"""The multi-branch network: shapes, normalised eval features, detached local branch."""
+"""The multi-branch network: shapes, normalised eval features, detached local branch,
+classifier resizing, centroids and initialisation errors."""
 
 import numpy as np
 import pytest
@@ -6,7 +7,7 @@ import torch
 
 from secret_core import BRANCHES
 from secret_core.errors import SecretError
-from secret_core.modeling import build_model, compute_centroids, imagenet_weights_path
+from secret_core.modeling import ARCHS, build_model, compute_centroids, imagenet_weights_path
 
 
 @pytest.fixture
@@ -15,37 +16,52 @@ def net():
     return build_model("resnet_tiny", {"global": 5, "top": 4, "bottom": 3})
 
 
+def test_archs_listed():
+    assert ARCHS[0] == "resnet_tiny" and "resnet50" in ARCHS
+
+
 def test_train_outputs(net):
-    out = net(torch.randn(6, 3, 32, 16))
+    out = net(torch.randn(6, 3, 64, 32))
     assert set(out) == set(BRANCHES)
-    assert out["global"]["feat"].shape == (6, 128)
-    assert out["top"]["logits"].shape == (6, 4) and out["bottom"]["logits"].shape == (6, 3)
+    for branch, classes in zip(BRANCHES, (5, 4, 3), strict=True):
+        assert out[branch]["feat"].shape == (6, 128)
+        assert out[branch]["bn"].shape == (6, 128)
+        assert out[branch]["logits"].shape == (6, classes)
+
+
+def test_layer4_map_and_bnneck_bias_frozen(net):
+    assert net.backbone(torch.randn(2, 3, 64, 32)).shape == (2, 128, 8, 4)  # last stride 1
+    for branch in BRANCHES:
+        head = net.heads[branch]
+        assert not head.bn.bias.requires_grad and float(head.bn.bias.abs().sum()) == 0.0
+        assert head.classifier.bias is None
 
 
 def test_eval_features_are_normalised(net):
     net.eval()
     out = net(torch.randn(4, 3, 32, 16))
     for branch in BRANCHES:
+        assert out[branch].shape == (4, 128)
         assert torch.allclose(out[branch].norm(dim=1), torch.ones(4), atol=1e-5)
 
 
 def test_top_and_bottom_see_their_halves(net):
     net.eval()
-    x = torch.randn(1, 3, 32, 16)
+    x = torch.randn(1, 3, 64, 32)
     y = x.clone()
-    y[:, :, 24:, :] += 5.0  # change only the lowest quarter of the image
+    y[:, :, 48:, :] += 5.0  # change only the lowest quarter of the image
     a, b = net(x), net(y)
-    top_change = (a["top"] - b["top"]).norm()
-    bottom_change = (a["bottom"] - b["bottom"]).norm()
-    assert bottom_change > top_change
+    assert (a["bottom"] - b["bottom"]).norm() > (a["top"] - b["top"]).norm()
 
 
 def test_detach_local_stops_gradient_into_backbone(net):
-    x = torch.randn(4, 3, 32, 16)
-    out = net(x, detach_local=True)
-    out["top"]["feat"].sum().backward()
+    out = net(torch.randn(4, 3, 32, 16), detach_local=True)
+    (out["top"]["feat"].sum() + out["bottom"]["feat"].sum()).backward()
     assert all(p.grad is None or p.grad.abs().sum() == 0 for p in net.backbone.parameters())
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in net.local.parameters())
+    net.zero_grad()
+    net(torch.randn(4, 3, 32, 16))["top"]["feat"].sum().backward()  # attached: it reaches
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in net.backbone.parameters())
 
 
 def test_set_classifier_resizes_and_initialises(net):
@@ -54,38 +70,93 @@ def test_set_classifier_resizes_and_initialises(net):
     assert net.num_classes()["global"] == 7
     assert torch.equal(net.heads["global"].classifier.weight, weight)
     net.set_classifier("top", torch.zeros(0, 128))
-    assert net(torch.randn(4, 3, 32, 16))["top"]["logits"] is None
+    out = net(torch.randn(4, 3, 32, 16))
+    assert out["top"]["logits"] is None and out["global"]["logits"].shape == (4, 7)
+    with pytest.raises(SecretError, match="shape"):
+        net.set_classifier("bottom", torch.zeros(3, 64))
+    with pytest.raises(SecretError, match="unknown"):
+        net.set_classifier("middle", weight)
+
+
+def test_set_classifier_keeps_frozen_copy_frozen(net):
+    for p in net.parameters():
+        p.requires_grad_(False)
+    net.set_classifier("top", torch.ones(2, 128))
+    assert not net.heads["top"].classifier.weight.requires_grad
+
+
+def test_zero_classes_and_int_num_classes():
+    model = build_model("resnet_tiny", 0)
+    assert model.num_classes() == dict.fromkeys(BRANCHES, 0)
+    out = model(torch.randn(2, 3, 32, 16))
+    assert all(out[b]["logits"] is None for b in BRANCHES)
+    assert build_model("resnet_tiny", 6).num_classes() == dict.fromkeys(BRANCHES, 6)
 
 
 def test_centroids_are_normalised_means():
     feats = np.array([[1.0, 0.0], [0.0, 1.0], [3.0, 0.0], [5.0, 5.0]], dtype=np.float32)
     labels = np.array([0, 0, 1, -1])
     c = compute_centroids(feats, labels)
-    assert c.shape == (2, 2)
+    assert c.shape == (2, 2) and c.dtype == torch.float32
     assert torch.allclose(c[0], torch.tensor([0.7071, 0.7071]), atol=1e-4)
     assert torch.allclose(c[1], torch.tensor([1.0, 0.0]))
+    assert torch.allclose(compute_centroids(torch.from_numpy(feats), labels), c)
+    assert compute_centroids(feats, np.full(4, -1)).shape == (0, 2)
+    with pytest.raises(SecretError):
+        compute_centroids(feats, labels[:3])
 
 
-def test_resnet50_last_stride_one_map():
-    model = build_model("resnet50", 0)
-    model.eval()
-    fmap = model.backbone(torch.randn(1, 3, 64, 32))
-    assert fmap.shape == (1, 2048, 4, 2)  # 1/16 resolution: last stride 1
+def test_resnet50_last_stride_one_and_forward():
+    torch.manual_seed(0)
+    model = build_model("resnet50", 3)
+    assert model.backbone(torch.randn(1, 3, 64, 32)).shape == (1, 2048, 4, 2)
+    out = model(torch.randn(2, 3, 64, 32))
+    assert out["top"]["feat"].shape == (2, 2048) and out["bottom"]["logits"].shape == (2, 3)
+    assert model.local.conv2.out_channels == 512  # authors' width 2048 // 4
 
 
 def test_imagenet_missing_names_the_file(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    expected = tmp_path / "checkpoints" / "resnet18-f37072fd.pth"
+    assert imagenet_weights_path("resnet18") == expected
     with pytest.raises(SecretError) as info:
         build_model("resnet18", 0, init="imagenet")
-    assert str(imagenet_weights_path("resnet18")) in str(info.value)
-    assert "resnet18-f37072fd.pth" in str(info.value)
+    assert str(expected) in str(info.value) and "\n" not in str(info.value)
+    with pytest.raises(SecretError, match="resnet_tiny"):
+        build_model("resnet_tiny", 0, init="imagenet")
 
 
-def test_init_from_state_dict_path(tmp_path, net):
+def test_imagenet_loads_local_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    from torchvision.models import resnet18
+
+    torch.manual_seed(1)
+    reference = resnet18()
+    path = imagenet_weights_path("resnet18")
+    path.parent.mkdir(parents=True)
+    torch.save(reference.state_dict(), path)
+    model = build_model("resnet18", 0, init="imagenet")
+    assert torch.equal(model.backbone.layer3[0].conv1.weight, reference.layer3[0].conv1.weight)
+
+
+def test_unknown_arch_is_one_line_error():
+    with pytest.raises(SecretError, match="resnet_tiny"):
+        build_model("vgg16", 0)
+
+
+def test_init_from_state_dict_or_checkpoint(tmp_path, net):
     path = tmp_path / "weights.pt"
     torch.save(net.state_dict(), path)
     other = build_model("resnet_tiny", 0, init=str(path))
     for key, value in net.backbone.state_dict().items():
         assert torch.equal(other.backbone.state_dict()[key], value)
+    wrapped = tmp_path / "ckpt.pt"
+    torch.save({"model": net.state_dict(), "epoch": 3}, wrapped)
+    third = build_model("resnet_tiny", 0, init=str(wrapped))
+    assert torch.equal(third.local.conv1.weight, net.local.conv1.weight)
     with pytest.raises(SecretError, match="not found"):
         build_model("resnet_tiny", 0, init=str(tmp_path / "missing.pt"))
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(b"garbage")
+    with pytest.raises(SecretError, match=r"broken\.pt"):
+        build_model("resnet_tiny", 0, init=str(broken))

@@ -1,15 +1,23 @@
 """End-to-end: Snakemake runs the real rules on a micro config and writes Table 1."""
 
 import csv
+import json
 import math
 import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MICRO = ROOT / "tests" / "micro_config.yaml"
+# Table 1, one ablation experiment by its own path, and one figure.
+TARGETS = (
+    "results/table1.csv",
+    "results/uda/micro/baseline/seed1/summary.json",
+    "results/figures/fig6.png",
+)
 
 pytestmark = pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake not on PATH")
 
@@ -33,7 +41,7 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def micro_run(tmp_path_factory) -> Path:
     workdir = tmp_path_factory.mktemp("micro")
-    result = snakemake(workdir, "results/table1.csv")
+    result = snakemake(workdir, *TARGETS)
     assert result.returncode == 0, result.stderr[-4000:]
     return workdir
 
@@ -60,6 +68,22 @@ def test_epoch_outputs_kept_and_features_temporary(micro_run):
 
 
 def test_second_invocation_has_nothing_to_do(micro_run):
-    result = snakemake(micro_run, "--dry-run", "results/table1.csv")
+    result = snakemake(micro_run, "--dry-run", *TARGETS)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_eps_chosen_once_and_reused(micro_run):
+    exp = micro_run / "results" / "uda" / "micro" / "secret" / "seed1"
+    first = json.loads((exp / "epoch_001" / "cluster_global.json").read_text())
+    second = json.loads((exp / "epoch_002" / "cluster_global.json").read_text())
+    assert first["eps_source"] == "chosen" and second["eps_source"] == "epoch 1"
+    assert second["eps"] == first["eps"]
+
+
+def test_ablation_and_figure_targets(micro_run):
+    baseline = json.loads((micro_run / "results/uda/micro/baseline/seed1/summary.json").read_text())
+    assert baseline["variant"]["branches"] == ["global"]
+    refined = np.load(micro_run / "results/uda/micro/baseline/seed1/epoch_001/refined.npz")
+    assert (refined["top"] == -1).all() and (refined["bottom"] == -1).all()
+    assert (micro_run / "results/figures/fig6.png").stat().st_size > 1000

@@ -1,12 +1,18 @@
 """Training engine: epochs, feature extraction, mean teacher and checkpoints."""
 
-from secret_core.engine.checkpoint import load_checkpoint, load_model_state, save_checkpoint
+from secret_core.engine.checkpoint import (
+    CHECKPOINT_KEYS,
+    load_checkpoint,
+    load_model_state,
+    save_checkpoint,
+)
 from secret_core.engine.ema import MeanTeacher
 from secret_core.engine.extract import extract_features
 from secret_core.engine.optim import build_optimizer, set_lr
 from secret_core.engine.trainer import train_epoch
 
 __all__ = [
+    "CHECKPOINT_KEYS",
     "MeanTeacher",
     "build_optimizer",
     "extract_features",

@@ -9,26 +9,40 @@ from torch import nn
 
 
 class MeanTeacher:
-    """EMA copy of a student; decay = min(1 - 1/(t + 1), momentum) at global step t.
+    """EMA copy of ``student``; decay = min(1 - 1/(t + 1), momentum) at global step t.
 
     The ramp makes the teacher follow the student closely at first (decay 0 at t = 0 makes
     it a copy), as in the authors' code. Only parameters are averaged; buffers (BN running
-    statistics) are copied from the student.
+    statistics) are copied from the student, because averaging running statistics of
+    different weights describes no network.
     """
 
     def __init__(self, student: nn.Module, momentum: float = 0.999) -> None:
-        self.momentum = momentum
+        self.student = student
+        self.momentum = float(momentum)
         self.model = copy.deepcopy(student)
         for param in self.model.parameters():
             param.requires_grad_(False)
 
+    def decay(self, global_step: int) -> float:
+        """The EMA weight of the old teacher at ``global_step``."""
+        return min(1.0 - 1.0 / (global_step + 1), self.momentum)
+
     @torch.no_grad()
-    def update(self, student: nn.Module, global_step: int) -> None:
-        decay = min(1.0 - 1.0 / (global_step + 1), self.momentum)
-        for t_param, s_param in zip(self.model.parameters(), student.parameters(), strict=True):
-            if t_param.shape != s_param.shape:  # classifier resized this epoch
-                t_param.data = s_param.detach().clone()
+    def update(self, global_step: int) -> None:
+        """Move the teacher towards the student after the optimiser step ``global_step``.
+
+        Parameters are matched by name; one whose shape differs (a classifier resized on
+        one side only) is copied from the student instead of averaged.
+        """
+        decay = self.decay(int(global_step))
+        student_params = dict(self.student.named_parameters())
+        for name, t_param in self.model.named_parameters():
+            s_param = student_params[name].detach()
+            if t_param.shape != s_param.shape:
+                t_param.data = s_param.clone()
                 continue
-            t_param.mul_(decay).add_(s_param.detach(), alpha=1.0 - decay)
-        for t_buf, s_buf in zip(self.model.buffers(), student.buffers(), strict=True):
-            t_buf.copy_(s_buf)
+            t_param.mul_(decay).add_(s_param, alpha=1.0 - decay)
+        student_buffers = dict(self.student.named_buffers())
+        for name, t_buf in self.model.named_buffers():
+            t_buf.copy_(student_buffers[name])

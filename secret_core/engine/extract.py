@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from secret_core import BRANCHES
-from secret_core.device import autocast
+from secret_core.device import amp_enabled, autocast
 
 
 def extract_features(
@@ -19,21 +19,35 @@ def extract_features(
     device: torch.device | str = "cpu",
     amp: bool = False,
 ) -> dict[str, np.ndarray]:
-    """float32 (N, d) per branch, in the loader's order (eval mode, no autograd)."""
+    """float32 (N, d) per branch, in the loader's order (eval mode, inference mode).
+
+    On CUDA the images and weights go channels-last and AMP is used when asked; on the CPU
+    both are skipped (slower there, and AMP would change the results). The model's
+    train/eval mode is restored afterwards.
+    """
     device = torch.device(device)
+    use_amp = amp_enabled(device, amp)
+    channels_last = device.type == "cuda"
     was_training = model.training
     model.eval()
-    chunks: dict[str, list[np.ndarray]] = {b: [] for b in BRANCHES}
-    channels_last = device.type == "cuda"
     if channels_last:
         model.to(memory_format=torch.channels_last)
-    with torch.inference_mode(), autocast(device, amp):
-        for batch in loader:
-            images = batch["images"].to(device, non_blocking=True)
-            if channels_last:
-                images = images.contiguous(memory_format=torch.channels_last)
-            out = model(images)
-            for branch in BRANCHES:
-                chunks[branch].append(out[branch].float().cpu().numpy())
-    model.train(was_training)
-    return {b: np.concatenate(chunks[b]).astype(np.float32, copy=False) for b in BRANCHES}
+    chunks: dict[str, list[np.ndarray]] = {b: [] for b in BRANCHES}
+    try:
+        with torch.inference_mode(), autocast(device, use_amp):
+            for batch in loader:
+                images = batch["images"].to(device, non_blocking=True)
+                if channels_last:
+                    images = images.contiguous(memory_format=torch.channels_last)
+                out = model(images)
+                for branch in BRANCHES:
+                    chunks[branch].append(out[branch].float().cpu().numpy())
+    finally:
+        model.train(was_training)
+    dim = int(getattr(model, "feat_dim", 0))
+    return {
+        b: np.concatenate(chunks[b]).astype(np.float32, copy=False)
+        if chunks[b]
+        else np.zeros((0, dim), dtype=np.float32)
+        for b in BRANCHES
+    }

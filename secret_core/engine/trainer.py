@@ -6,13 +6,14 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
 from tqdm import tqdm
 
 from secret_core import BRANCHES
-from secret_core.device import autocast
+from secret_core.device import amp_enabled, autocast
 from secret_core.engine.ema import MeanTeacher
 from secret_core.engine.optim import set_lr
 from secret_core.losses import LossConfig, compute_losses
@@ -34,24 +35,31 @@ def train_epoch(
     amp: bool = False,
     progress: bool = True,
     log: logging.Logger | None = None,
-) -> dict:
-    """Run the loader once; return mean loss parts, per-branch accuracy and step counters."""
+) -> dict[str, Any]:
+    """Run the loader once; return mean loss parts, per-branch accuracy and step counters.
+
+    ``lr_fn`` maps the iteration within the epoch to a learning rate (warm-up and steps are
+    per iteration). With a ``teacher``, its outputs (train mode, no autograd) feed the soft
+    losses and it is updated after every optimiser step with that step's global index, so
+    the first step of a run (index 0) makes it a copy of the student, as in the authors' code.
+    """
     device = torch.device(device)
+    use_amp = amp_enabled(device, amp)
     model.train()
     if teacher is not None:
         teacher.model.train()
-    scaler = torch.amp.GradScaler(device.type, enabled=amp)
+    scaler = torch.amp.GradScaler(device.type, enabled=use_amp)
     sums: dict[str, float] = defaultdict(float)
     correct: dict[str, int] = defaultdict(int)
     counted: dict[str, int] = defaultdict(int)
-    step, iterations, start = global_step_start, 0, time.perf_counter()
+    step, iterations, start = int(global_step_start), 0, time.perf_counter()
     bar = tqdm(loader, desc=f"epoch {epoch}", disable=not progress, mininterval=5.0)
     for iteration, batch in enumerate(bar):
         if lr_fn is not None:
             set_lr(optimizer, lr_fn(iteration))
         images = batch["images"].to(device, non_blocking=True)
         labels = batch["labels"].to(device, non_blocking=True)
-        with autocast(device, amp):
+        with autocast(device, use_amp):
             out = model(images, detach_local=detach_local)
             teacher_out = None
             if teacher is not None:
@@ -62,21 +70,16 @@ def train_epoch(
         scaler.scale(loss).backward()
         scaler.step(optimizer)
         scaler.update()
+        if teacher is not None:
+            teacher.update(step)
         step += 1
         iterations += 1
-        if teacher is not None:
-            teacher.update(model, step)
         for key, value in parts.items():
             sums[key] += value
-        for branch in branches:
-            logits = out[branch]["logits"]
-            target = labels[:, BRANCHES.index(branch)]
-            keep = target >= 0
-            if logits is not None and keep.any():
-                correct[branch] += int((logits[keep].argmax(1) == target[keep]).sum())
-                counted[branch] += int(keep.sum())
-        bar.set_postfix(loss=f"{parts['total']:.3f}", refresh=False)
-    stats = {
+        _count_correct(out, labels, branches, correct, counted)
+        if progress:
+            bar.set_postfix(loss=f"{parts['total']:.3f}")
+    stats: dict[str, Any] = {
         "losses": {k: v / max(iterations, 1) for k, v in sums.items()},
         "accuracy": {b: correct[b] / counted[b] for b in branches if counted[b]},
         "iterations": iterations,
@@ -93,3 +96,21 @@ def train_epoch(
             stats["seconds"],
         )
     return stats
+
+
+def _count_correct(
+    out: dict,
+    labels: torch.Tensor,
+    branches: Sequence[str],
+    correct: dict[str, int],
+    counted: dict[str, int],
+) -> None:
+    """Training accuracy of each branch's classifier over its labelled samples."""
+    for branch in branches:
+        logits = out[branch].get("logits")
+        target = labels[:, BRANCHES.index(branch)]
+        keep = target >= 0
+        if logits is None or not bool(keep.any()):
+            continue
+        correct[branch] += int((logits.detach()[keep].argmax(1) == target[keep]).sum())
+        counted[branch] += int(keep.sum())

@@ -1,4 +1,8 @@
-"""Identity classification losses: label-smoothed CE and the mean teacher's soft CE."""
+"""Identity classification losses: label-smoothed CE and the mean teacher's soft CE.
+
+Both compute in float32 even under CUDA autocast: log-softmax over thousands of classes in
+float16 loses the small probabilities that label smoothing relies on.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +13,25 @@ from torch import nn
 
 def zero_like_graph(tensor: torch.Tensor) -> torch.Tensor:
     """A zero that still belongs to the graph, so backward() works on an all-ignored batch."""
-    return tensor.sum() * 0.0
+    return tensor.float().sum() * 0.0
 
 
 class CrossEntropyLabelSmooth(nn.Module):
-    """CE against (1 - eps) one-hot + eps / C; targets -1 are ignored."""
+    """CE against (1 - eps) one-hot + eps / C; targets -1 are ignored.
+
+    Smoothing keeps the classifier from becoming over-confident on pseudo labels, which are
+    partly wrong by construction.
+    """
 
     def __init__(self, epsilon: float = 0.1) -> None:
         super().__init__()
-        self.epsilon = epsilon
+        self.epsilon = float(epsilon)
 
     def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         keep = targets >= 0
         if not keep.any():
             return zero_like_graph(logits)
-        logits, targets = logits[keep], targets[keep]
+        logits, targets = logits[keep].float(), targets[keep]
         log_probs = F.log_softmax(logits, dim=1)
         num_classes = logits.shape[1]
         smooth = torch.full_like(log_probs, self.epsilon / num_classes)
@@ -32,7 +40,10 @@ class CrossEntropyLabelSmooth(nn.Module):
 
 
 class SoftEntropy(nn.Module):
-    """CE of the student's logits against the (detached) teacher's probabilities."""
+    """CE of the student's logits against the (detached) teacher's probabilities.
+
+    ``keep`` selects the samples that count (those with a label in this branch).
+    """
 
     def forward(
         self, logits: torch.Tensor, teacher_logits: torch.Tensor, keep: torch.Tensor | None = None
@@ -41,5 +52,5 @@ class SoftEntropy(nn.Module):
             if not keep.any():
                 return zero_like_graph(logits)
             logits, teacher_logits = logits[keep], teacher_logits[keep]
-        target = F.softmax(teacher_logits.detach(), dim=1)
-        return -(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
+        target = F.softmax(teacher_logits.detach().float(), dim=1)
+        return -(target * F.log_softmax(logits.float(), dim=1)).sum(dim=1).mean()

@@ -1,4 +1,9 @@
-"""Batch-hard triplet loss and the mean teacher's soft triplet loss (pre-BN features)."""
+"""Batch-hard triplet loss and the mean teacher's soft triplet loss (pre-BN features).
+
+Distances are computed in float32 even under CUDA autocast: squared norms of 2048-d pre-BN
+features approach float16's range, and the difference of two large numbers in the expanded
+distance formula would lose every significant digit.
+"""
 
 from __future__ import annotations
 
@@ -11,27 +16,32 @@ from secret_core.losses.classification import zero_like_graph
 
 def euclidean(x: torch.Tensor) -> torch.Tensor:
     """Pairwise Euclidean distances of the rows of ``x`` (clamped for a stable sqrt)."""
+    x = x.float()
     sq = (x * x).sum(dim=1, keepdim=True)
     d2 = sq + sq.t() - 2.0 * x @ x.t()
     return d2.clamp_min(1e-12).sqrt()
 
 
-def hardest_pairs(dist: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, ...]:
+def hardest_pairs(
+    dist: torch.Tensor, labels: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """For each anchor: the farthest positive and the closest negative (indices), and which
     anchors have both (others are left out of the loss)."""
     same = labels[:, None] == labels[None, :]
     eye = torch.eye(len(labels), dtype=torch.bool, device=labels.device)
     pos_mask, neg_mask = same & ~eye, ~same
-    big = dist.detach().max() + 1.0
-    pos_idx = torch.where(pos_mask, dist.detach(), -big).argmax(dim=1)
-    neg_idx = torch.where(neg_mask, dist.detach(), big * 2).argmin(dim=1)
+    d = dist.detach()
+    big = d.max() + 1.0
+    pos_idx = torch.where(pos_mask, d, -big).argmax(dim=1)
+    neg_idx = torch.where(neg_mask, d, 2 * big).argmin(dim=1)
     valid = pos_mask.any(dim=1) & neg_mask.any(dim=1)
     return pos_idx, neg_idx, valid
 
 
 class TripletLoss(nn.Module):
     """max(0, d(a,p) - d(a,n) + margin) with batch-hard mining; ``margin`` None or 0 uses the
-    soft-margin form softplus(d(a,p) - d(a,n)). Samples labelled -1 are ignored."""
+    soft-margin form softplus(d(a,p) - d(a,n)), as the authors' mean-teacher recipe does.
+    Samples labelled -1 are ignored; anchors without a positive or a negative are skipped."""
 
     def __init__(self, margin: float | None = 0.3) -> None:
         super().__init__()
@@ -39,10 +49,10 @@ class TripletLoss(nn.Module):
 
     def forward(self, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         keep = labels >= 0
-        if keep.sum() < 2:
+        if int(keep.sum()) < 2:
             return zero_like_graph(features)
-        feats, labels = features[keep], labels[keep]
-        dist = euclidean(feats)
+        labels = labels[keep]
+        dist = euclidean(features[keep])
         pos_idx, neg_idx, valid = hardest_pairs(dist, labels)
         if not valid.any():
             return zero_like_graph(features)
@@ -55,22 +65,26 @@ class TripletLoss(nn.Module):
 
 class SoftTripletLoss(nn.Module):
     """The student's softmax over (d_ap, d_an) matched to the teacher's at the same pairs
-    (mined on the student), as in mutual mean teaching; the teacher is detached."""
+    (mined on the student), as in mutual mean teaching; the teacher is detached.
+
+    It transfers the teacher's relative confidence in each triplet instead of a hard
+    ordering, which tolerates pseudo-label noise better than the margin loss.
+    """
 
     def forward(
         self, features: torch.Tensor, teacher_features: torch.Tensor, labels: torch.Tensor
     ) -> torch.Tensor:
         keep = labels >= 0
-        if keep.sum() < 2:
+        if int(keep.sum()) < 2:
             return zero_like_graph(features)
-        feats, ref, labels = features[keep], teacher_features[keep].detach(), labels[keep]
-        dist = euclidean(feats)
+        labels = labels[keep]
+        dist = euclidean(features[keep])
         pos_idx, neg_idx, valid = hardest_pairs(dist, labels)
         if not valid.any():
             return zero_like_graph(features)
         rows = torch.arange(len(labels), device=labels.device)
         student = torch.stack([dist[rows, pos_idx], dist[rows, neg_idx]], dim=1)[valid]
-        ref_dist = euclidean(ref)
+        ref_dist = euclidean(teacher_features[keep].detach())
         teacher = torch.stack([ref_dist[rows, pos_idx], ref_dist[rows, neg_idx]], dim=1)[valid]
         target = F.softmax(teacher, dim=1)
         return -(target * F.log_softmax(student, dim=1)).sum(dim=1).mean()

@@ -39,7 +39,9 @@ class Backbone(nn.Module):
 def _tiny_stage(in_ch: int, out_ch: int, stride: int) -> nn.Sequential:
     down = None
     if stride != 1 or in_ch != out_ch:
-        down = nn.Sequential(nn.Conv2d(in_ch, out_ch, 1, stride, bias=False), nn.BatchNorm2d(out_ch))
+        down = nn.Sequential(
+            nn.Conv2d(in_ch, out_ch, 1, stride, bias=False), nn.BatchNorm2d(out_ch)
+        )
     return nn.Sequential(resnet.BasicBlock(in_ch, out_ch, stride, down))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -33,6 +35,11 @@ class SecretNet(nn.Module):
         imagenet: bool = False,
     ) -> None:
         super().__init__()
+        unknown = set(num_classes) - set(BRANCHES)
+        if unknown:
+            raise SecretError(
+                f"num_classes has unknown branch(es) {sorted(unknown)}; use {', '.join(BRANCHES)}"
+            )
         self.arch = arch
         self.backbone = build_backbone(arch, last_stride, imagenet)
         dim = self.backbone.out_dim
@@ -43,11 +50,16 @@ class SecretNet(nn.Module):
         )
 
     def forward(self, x: torch.Tensor, detach_local: bool = False) -> dict:
+        """Train mode: branch -> {feat, bn, logits}; eval mode: branch -> normalised BN feature.
+
+        ``detach_local`` cuts the local block off the backbone's graph: in source pre-training
+        the authors let only the global branch shape the backbone.
+        """
         fmap = self.backbone(x)
         global_feat = F.adaptive_avg_pool2d(fmap, 1).flatten(1)
         local_in = fmap.detach() if detach_local else fmap
-        parts = F.adaptive_avg_pool2d(self.local(local_in), (2, 1))
-        feats = {"global": global_feat, "top": parts[:, :, 0, 0], "bottom": parts[:, :, 1, 0]}
+        halves = F.adaptive_avg_pool2d(self.local(local_in), (2, 1))
+        feats = {"global": global_feat, "top": halves[:, :, 0, 0], "bottom": halves[:, :, 1, 0]}
         if not self.training:
             return {b: F.normalize(self.heads[b].bn(feats[b]), dim=1) for b in BRANCHES}
         out = {}
@@ -60,16 +72,31 @@ class SecretNet(nn.Module):
 
     def set_classifier(self, branch: str, weight: torch.Tensor) -> None:
         """Resize ``branch``'s classifier to ``weight.shape[0]`` classes with that weight."""
+        if branch not in BRANCHES:
+            raise SecretError(f"branch '{branch}' is unknown; use one of {', '.join(BRANCHES)}")
         self.heads[branch].set_classifier(weight)
 
     def num_classes(self) -> dict[str, int]:
+        """Current classifier sizes (they follow the number of refined clusters)."""
         return {b: self.heads[b].num_classes for b in BRANCHES}
 
 
-def compute_centroids(features: np.ndarray | torch.Tensor, labels: np.ndarray) -> torch.Tensor:
-    """L2-normalised mean feature of each label 0..C-1 (-1 ignored): classifier init."""
-    feats = torch.as_tensor(np.asarray(features), dtype=torch.float32)
-    labels_t = torch.as_tensor(np.asarray(labels), dtype=torch.long)
+def compute_centroids(
+    features: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor
+) -> torch.Tensor:
+    """L2-normalised mean feature of each label 0..C-1 (-1 ignored), on the CPU.
+
+    Used to initialise a branch's classifier each target epoch, so the logits start as
+    cosine similarities to the refined clusters instead of random noise.
+    """
+    feats = torch.as_tensor(features).detach().to("cpu", torch.float32)
+    labels_t = torch.as_tensor(np.asarray(labels.cpu() if torch.is_tensor(labels) else labels))
+    labels_t = labels_t.to(torch.long).reshape(-1)
+    if feats.dim() != 2 or feats.shape[0] != labels_t.shape[0]:
+        raise SecretError(
+            f"compute_centroids: features {tuple(feats.shape)} and labels "
+            f"{tuple(labels_t.shape)} disagree; pass (N, d) features and N labels"
+        )
     keep = labels_t >= 0
     num = int(labels_t[keep].max()) + 1 if keep.any() else 0
     sums = torch.zeros(num, feats.shape[1])
@@ -83,21 +110,34 @@ def build_model(
     init: str = "none",
     last_stride: int = 1,
 ) -> SecretNet:
-    """The network with ``init``: ``none``, ``imagenet`` (local torchvision file) or a path."""
+    """The network with ``init``: ``none``, ``imagenet`` (local torchvision file) or a path
+    to a state dict (raw, or one of our checkpoints, whose student ``model`` is used)."""
     classes = (
         num_classes if isinstance(num_classes, Mapping) else dict.fromkeys(BRANCHES, num_classes)
     )
-    init = init or "none"
+    init = str(init or "none")
     model = SecretNet(arch, classes, last_stride, imagenet=init == "imagenet")
     if init not in ("none", "imagenet"):
-        path = Path(init).expanduser()
-        if not path.is_file():
-            raise SecretError(
-                f"model.init: state dict {path} not found; give an existing file, none or imagenet"
-            )
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        state = state.get("model", state)
-        from secret_core.engine.checkpoint import load_model_state
-
-        load_model_state(model, state, strict_backbone=False)
+        _init_from_file(model, Path(init).expanduser())
     return model
+
+
+def _init_from_file(model: SecretNet, path: Path) -> None:
+    if not path.is_file():
+        raise SecretError(
+            f"model.init: state dict {path} not found; give an existing file, none or imagenet"
+        )
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as exc:
+        raise SecretError(
+            f"model.init: {path} cannot be read as a state dict ({type(exc).__name__}); "
+            "save it with torch.save(model.state_dict(), path)"
+        ) from None
+    if isinstance(state, dict) and isinstance(state.get("model"), dict):
+        state = state["model"]
+    if not isinstance(state, dict):
+        raise SecretError(f"model.init: {path} holds no state dict; give a state-dict file")
+    from secret_core.engine.checkpoint import load_model_state  # engine imports modeling
+
+    load_model_state(model, state, strict_backbone=False)

@@ -74,7 +74,7 @@ def make_figure(
         tasks = list(dict.fromkeys(t for t, _ in grouped))
         series = {
             t: figures.k_series(
-                {k: grouped.get((t, k_variant(k)), []) for k in settings["k_sweep"]}
+                {k: grouped.get((t, k_variant(k, settings["k"])), []) for k in settings["k_sweep"]}
             )
             for t in tasks
         }

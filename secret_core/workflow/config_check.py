@@ -318,8 +318,12 @@ def k_sweep(config: Mapping) -> list[float]:
     return [float(k) for k in config.get("k_sweep", DEFAULT_K_SWEEP)]
 
 
-def k_variant(k: float) -> str:
-    """Variant name of SECRET retrained with strictness K (parsed back by resolve_variant)."""
+def k_variant(k: float, default_k: float | None = None) -> str:
+    """Variant name of SECRET retrained with strictness K (parsed back by resolve_variant).
+
+    The configured K itself is plain ``secret``, so Figure 7 reuses that trained run."""
+    if default_k is not None and abs(k - default_k) < 1e-12:
+        return "secret"
     return f"secret_k{k:g}"
 
 
@@ -332,7 +336,12 @@ def figure_experiments(config: Mapping, name: str) -> list[dict[str, str]]:
     elif name == "fig6":
         pairs = [(t, "secret") for t in table_tasks(config, "table4")]
     elif name == "fig7":
-        pairs = [(t, k_variant(k)) for t in table_tasks(config, "table3") for k in k_sweep(config)]
+        default_k = float(config["adapt"]["k"])
+        pairs = [
+            (t, k_variant(k, default_k))
+            for t in table_tasks(config, "table3")
+            for k in k_sweep(config)
+        ]
     else:
         raise SecretError(f"unknown figure '{name}'; figures: {', '.join(FIGURES)}")
     return [
