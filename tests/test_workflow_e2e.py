@@ -12,11 +12,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MICRO = ROOT / "tests" / "micro_config.yaml"
-# Table 1, one ablation experiment by its own path, and one figure.
+# Table 1, one ablation experiment by its own path, one figure and one rank list.
 TARGETS = (
     "results/table1.csv",
     "results/uda/micro/baseline/seed1/summary.json",
     "results/figures/fig6.png",
+    "results/uda/micro/secret/seed1/rank_list.png",
 )
 
 pytestmark = pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake not on PATH")
@@ -87,3 +88,11 @@ def test_ablation_and_figure_targets(micro_run):
     refined = np.load(micro_run / "results/uda/micro/baseline/seed1/epoch_001/refined.npz")
     assert (refined["top"] == -1).all() and (refined["bottom"] == -1).all()
     assert (micro_run / "results/figures/fig6.png").stat().st_size > 1000
+
+
+def test_snakemake_report_holds_tables_and_figures(micro_run):
+    result = snakemake(micro_run, "--report", "results/report.html", *TARGETS)
+    assert result.returncode == 0, result.stderr[-2000:]
+    html = (micro_run / "results" / "report.html").read_text(errors="ignore")
+    for name in ("table1.csv", "fig6.png", "curves.png", "rank_list.png"):
+        assert name in html, name

@@ -100,11 +100,11 @@ def load_model_state(
     is missing or has another shape are skipped, as long as something matches.
     """
     if strict_backbone:
-        for branch in BRANCHES:
-            key = f"heads.{branch}.classifier.weight"
-            if key in state:
-                model.heads[branch].set_classifier(state[key])
-        try:
+        try:  # SecretError (a wrong classifier width) is a RuntimeError too
+            for branch in BRANCHES:
+                key = f"heads.{branch}.classifier.weight"
+                if key in state:
+                    model.heads[branch].set_classifier(state[key])
             model.load_state_dict(state)
         except RuntimeError as exc:
             first = str(exc).strip().splitlines()[0:2]

@@ -1,0 +1,133 @@
+"""Checkpoints: weights-only round trip with resized classifiers, atomic writes, one-line
+errors, RNG states that resume the same random stream."""
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from secret_core.engine import (
+    CHECKPOINT_KEYS,
+    MeanTeacher,
+    build_optimizer,
+    load_checkpoint,
+    load_model_state,
+    save_checkpoint,
+    train_epoch,
+)
+from secret_core.errors import SecretError
+from secret_core.losses import LossConfig
+from secret_core.modeling import build_model
+from secret_core.seeding import rng_state, seed_everything, set_rng_state
+
+
+def _batch() -> list[dict]:
+    labels = torch.tensor([0, 0, 1, 1, 2, 2])[:, None].repeat(1, 3)
+    images = torch.randn(6, 3, 32, 16)
+    return [{"images": images, "labels": labels, "index": torch.arange(6), "camid": labels[:, 0]}]
+
+
+def test_checkpoint_round_trip_with_resized_classifiers(tmp_path):
+    seed_everything(0)
+    model = build_model("resnet_tiny", {"global": 3, "top": 3, "bottom": 0})
+    teacher = MeanTeacher(model)
+    optimizer = build_optimizer(model)
+    train_epoch(  # gives Adam a state to store
+        model,
+        _batch(),
+        optimizer,
+        branches=["global", "top"],
+        loss_cfg=LossConfig.mean_teacher(),
+        epoch=1,
+        teacher=teacher,
+        progress=False,
+    )
+    model.set_classifier("top", torch.randn(5, 128))
+    path = tmp_path / "ckpt.pt"
+    extra = {"eps": 0.5, "num_classes": {"global": 3}, "names": ["a", "b"]}
+    save_checkpoint(
+        path,
+        model=model,
+        teacher=teacher,
+        optimizer=optimizer,
+        epoch=2,
+        global_step=40,
+        extra=extra,
+    )
+    state = torch.load(path, weights_only=True)  # the contract: safe loading works
+    assert set(state) == set(CHECKPOINT_KEYS)
+    state = load_checkpoint(path)
+    assert (state["epoch"], state["global_step"], state["extra"]) == (2, 40, extra)
+    fresh = build_model("resnet_tiny", 0)
+    load_model_state(fresh, state["model"])
+    assert fresh.num_classes() == {"global": 3, "top": 5, "bottom": 0}
+    for key, value in model.state_dict().items():
+        assert torch.equal(fresh.state_dict()[key], value), key
+    fresh_teacher = MeanTeacher(fresh)
+    load_model_state(fresh_teacher.model, state["teacher"])
+    assert fresh_teacher.model.num_classes()["top"] == 3
+    resumed = build_optimizer(build_model("resnet_tiny", {"global": 3, "top": 3, "bottom": 0}))
+    resumed.load_state_dict(state["optimizer"])
+    assert len(resumed.state) == len(optimizer.state)
+
+
+def test_checkpoint_without_teacher_or_optimizer(tmp_path):
+    path = tmp_path / "sub" / "plain.pt"
+    save_checkpoint(path, model=build_model("resnet_tiny", 2), epoch=0, global_step=0)
+    state = load_checkpoint(path)
+    assert state["teacher"] is None and state["optimizer"] is None and state["extra"] == {}
+
+
+def test_failed_save_leaves_no_file(tmp_path):
+    model = build_model("resnet_tiny", 0)
+    path = tmp_path / "ckpt.pt"
+    with pytest.raises(Exception):  # noqa: B017 - pickling a lambda fails
+        save_checkpoint(path, model=model, epoch=1, global_step=0, extra={"bad": lambda: 0})
+    assert not path.exists() and not list(tmp_path.iterdir())
+    save_checkpoint(path, model=model, epoch=1, global_step=0)
+    before = path.read_bytes()
+    with pytest.raises(Exception):  # noqa: B017 - pickling a lambda fails
+        save_checkpoint(path, model=model, epoch=2, global_step=0, extra={"bad": lambda: 0})
+    assert path.read_bytes() == before and len(list(tmp_path.iterdir())) == 1
+
+
+def test_corrupt_or_missing_checkpoint_is_one_line(tmp_path):
+    with pytest.raises(SecretError, match="not found"):
+        load_checkpoint(tmp_path / "none.pt")
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(b"not a checkpoint")
+    with pytest.raises(SecretError, match="cannot be read") as info:
+        load_checkpoint(broken)
+    assert str(broken) in str(info.value) and "\n" not in str(info.value)
+    good = tmp_path / "good.pt"
+    save_checkpoint(good, model=build_model("resnet_tiny", 0), epoch=0, global_step=0)
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(good.read_bytes()[:1000])
+    with pytest.raises(SecretError, match="cannot be read"):
+        load_checkpoint(truncated)
+    other = tmp_path / "other.pt"
+    torch.save({"weights": torch.zeros(1)}, other)
+    with pytest.raises(SecretError, match="not a checkpoint"):
+        load_checkpoint(other)
+
+
+def test_state_of_another_arch_is_one_line_error():
+    state = build_model("resnet_tiny", 0).state_dict()
+    with pytest.raises(SecretError, match=r"model\.arch"):
+        load_model_state(build_model("resnet18", 0), state)
+
+
+def test_rng_state_round_trip_through_weights_only(tmp_path):
+    seed_everything(1)
+    random.gauss(0, 1)  # leaves a cached gauss value in Python's state
+    np.random.randn()
+    path = tmp_path / "rng.pt"
+    torch.save(rng_state(), path)
+    first = (random.random(), random.gauss(0, 1), np.random.randn(), torch.rand(3))
+    seed_everything(99)
+    set_rng_state(torch.load(path, weights_only=True))
+    again = (random.random(), random.gauss(0, 1), np.random.randn(), torch.rand(3))
+    assert first[:3] == again[:3] and torch.equal(first[3], again[3])
+    with pytest.raises(SecretError, match="rng"):
+        set_rng_state({"python": [1]})
