@@ -17,6 +17,10 @@ config_check.check_datasets(config)
 
 ENV = "../environment.yml"
 
+KEPT_EPOCHS, TEMPORARY_EPOCHS = config_check.checkpoint_epochs(config)
+KEPT_CHECKPOINT_EPOCHS = config_check.epoch_pattern(KEPT_EPOCHS)
+TEMPORARY_CHECKPOINT_EPOCHS = config_check.epoch_pattern(TEMPORARY_EPOCHS)
+
 
 def settings(wc, stage):
     """The params dict of one stage of one experiment (changing it reruns that stage)."""

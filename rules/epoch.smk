@@ -1,5 +1,7 @@
 # One target epoch of one experiment: extract -> cluster (one job per space) -> refine ->
 # finetune. Epoch e extracts with the checkpoint of epoch e-1 (epoch 0: the start model).
+# Checkpoints of epochs not kept (keep_checkpoints_every) are temp(): Snakemake deletes one
+# once the next epoch's extract and finetune and its evaluation have read it.
 
 
 rule extract:
@@ -90,12 +92,16 @@ rule finetune:
         labels="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/refined.npz",
         data=target_summary,
     output:
-        model="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/model.pt",
+        model=temp(
+            "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/model.pt"
+        ),
         record="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/train.json",
     log:
         "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/logs/finetune.log",
     benchmark:
         "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/benchmarks/finetune.tsv"
+    wildcard_constraints:
+        epoch=TEMPORARY_CHECKPOINT_EPOCHS,
     group:
         epoch_group
     conda:
@@ -109,3 +115,12 @@ rule finetune:
         settings=lambda wc: settings(wc, "finetune"),
     script:
         "../workflow_scripts/finetune.py"
+
+
+# The same job for the epochs whose checkpoint stays on disk (keep_checkpoints_every, last).
+use rule finetune as finetune_kept with:
+    output:
+        model="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/model.pt",
+        record="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/train.json",
+    wildcard_constraints:
+        epoch=KEPT_CHECKPOINT_EPOCHS,

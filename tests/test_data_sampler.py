@@ -1,41 +1,80 @@
-"""P x K sampling over pseudo labels and the training loader."""
+"""P x K sampling over (pseudo) labels."""
 
 import numpy as np
 import pytest
-import torch
 
-from secret_core.data import PKSampler, build_eval_loader, build_train_loader, read_dataset
+from secret_core.data import PKSampler
 from secret_core.errors import SecretError
 
 
 def batches(sampler: PKSampler) -> list[np.ndarray]:
     idx = np.array(list(sampler))
-    return np.split(idx, len(idx) // sampler.batch_size)
+    assert len(idx) == len(sampler) == sampler.iterations * sampler.batch_size
+    return np.split(idx, sampler.iterations)
 
 
-def test_every_batch_has_p_labels_times_k_and_no_discarded():
-    labels = np.array([0] * 6 + [1] * 5 + [2] * 2 + [-1] * 4 + [3] * 4 + [4] * 7)
-    sampler = PKSampler(labels, num_instances=4, batch_size=12, iterations=5, seed=1)
+def test_every_batch_has_p_distinct_labels_times_k_and_no_discarded():
+    labels = np.array([0] * 6 + [1] * 5 + [2] * 2 + [-1] * 4 + [3] * 4 + [4] * 7 + [5] * 1)
+    sampler = PKSampler(labels, num_instances=4, batch_size=12, iterations=30, seed=1)
     for batch in batches(sampler):
         assert (labels[batch] >= 0).all()
         values, counts = np.unique(labels[batch], return_counts=True)
         assert len(values) == 3 and (counts == 4).all()
+        # the K instances of a label arrive together, label after label
+        assert all(len(set(labels[batch[i : i + 4]])) == 1 for i in range(0, 12, 4))
 
 
-def test_sampler_is_deterministic():
+def test_labels_are_visited_evenly():
+    labels = np.repeat(np.arange(10), 6)
+    sampler = PKSampler(labels, num_instances=2, batch_size=6, iterations=50, seed=3)
+    visits = np.bincount(labels[np.array(list(sampler))], minlength=10) // 2
+    assert visits.sum() == 150 and visits.min() >= 14 and visits.max() <= 16
+
+
+def test_small_labels_use_every_member_then_replacement():
+    labels = np.array([0, 0, 1, 1, 1, 1, 1])
+    sampler = PKSampler(labels, num_instances=4, batch_size=8, iterations=10, seed=0)
+    for batch in batches(sampler):
+        members = batch[labels[batch] == 0]
+        assert len(members) == 4 and set(members.tolist()) == {0, 1}
+        assert len(set(batch[labels[batch] == 1].tolist())) == 4  # enough: no repeats
+
+
+def test_fewer_labels_than_p_fills_with_what_there_is():
+    labels = np.array([3] * 5 + [-1] * 3 + [9] * 4)
+    sampler = PKSampler(labels, num_instances=2, batch_size=8, iterations=6, seed=2)
+    for batch in batches(sampler):
+        values, counts = np.unique(labels[batch], return_counts=True)
+        assert values.tolist() == [3, 9] and (counts == 4).all()
+
+
+def test_sampler_is_deterministic_and_seeded():
     labels = np.repeat(np.arange(10), 5)
     a = list(PKSampler(labels, 4, 16, 3, seed=7))
+    np.random.seed(123)  # global state must not matter
     b = list(PKSampler(labels, 4, 16, 3, seed=7))
     c = list(PKSampler(labels, 4, 16, 3, seed=8))
     assert a == b and a != c
+    sampler = PKSampler(labels, 4, 16, 3, seed=7)
+    assert list(sampler) == list(sampler)  # each pass restarts from the seed
 
 
-def test_prefers_different_cameras():
+def test_prefers_other_cameras_then_spreads_over_cameras():
     labels = np.zeros(8, dtype=int)
     camids = np.array([0, 0, 0, 0, 0, 1, 2, 3])
-    sampler = PKSampler(labels, 4, 4, 20, seed=0, camids=camids)
+    sampler = PKSampler(labels, 4, 4, 40, seed=0, camids=camids)
     for batch in batches(sampler):
-        assert len(set(camids[batch])) == 4
+        assert len(set(camids[batch].tolist())) == 4
+    # two cameras only: the anchor's camera is used once, the other fills the rest
+    camids2 = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    for batch in batches(PKSampler(labels, 4, 4, 40, seed=1, camids=camids2)):
+        assert sorted(np.bincount(camids2[batch], minlength=2).tolist()) == [1, 3]
+
+
+def test_without_camids_instances_are_distinct_members():
+    labels = np.repeat(np.arange(4), 6)
+    for batch in batches(PKSampler(labels, 4, 8, 20, seed=5)):
+        assert len(set(batch.tolist())) == 8
 
 
 def test_no_label_is_a_clear_error():
@@ -43,35 +82,9 @@ def test_no_label_is_a_clear_error():
         PKSampler(np.full(5, -1), 4, 8, 1, seed=0)
 
 
-def test_train_loader_batches_and_reproducibility(tiny_domain):
-    ds = read_dataset(tiny_domain)
-    pids = np.array([r.pid for r in ds.train])
-    labels = np.stack([pids, pids, np.full_like(pids, -1)], axis=1)
-
-    def first_batch():
-        torch.manual_seed(0)  # transforms draw from torch's RNG, seeded per stage
-        loader = build_train_loader(
-            ds.train,
-            labels,
-            pids,
-            height=32,
-            width=16,
-            batch_size=8,
-            num_instances=4,
-            iterations=2,
-            seed=3,
-            random_erasing=0.5,
-        )
-        return next(iter(loader))
-
-    a, b = first_batch(), first_batch()
-    assert a["images"].shape == (8, 3, 32, 16)
-    assert a["labels"].shape == (8, 3) and (a["labels"][:, 2] == -1).all()
-    assert torch.equal(a["images"], b["images"])
-
-
-def test_eval_loader_keeps_order(tiny_domain):
-    ds = read_dataset(tiny_domain)
-    loader = build_eval_loader(ds.query, height=32, width=16, batch_size=4)
-    order = torch.cat([b["index"] for b in loader]).tolist()
-    assert order == list(range(len(ds.query)))
+def test_bad_sizes_are_clear_errors():
+    labels = np.zeros(4, dtype=int)
+    with pytest.raises(SecretError, match="batch_size 10 must be a positive multiple"):
+        PKSampler(labels, 4, 10, 1, seed=0)
+    with pytest.raises(SecretError, match="camids has 3 entries but labels has 4"):
+        PKSampler(labels, 2, 4, 1, seed=0, camids=np.zeros(3))

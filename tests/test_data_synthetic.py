@@ -1,35 +1,27 @@
-"""Synthetic domains: deterministic, readable by the Market reader, identities share parts."""
+"""Synthetic domains: protocol, determinism, idempotence, atomicity, identities and styles."""
 
 import hashlib
+import itertools
+import json
+import re
+from collections import Counter
+from pathlib import Path
 
 import numpy as np
+import pytest
+from PIL import Image
 
+import secret_core.data.synthetic as synthetic
 from secret_core.data import DOMAIN_STYLES, SyntheticDomainSpec, generate_domain, read_dataset
 from secret_core.data.synthetic import sample_identities
+from secret_core.errors import SecretError
+
+MARKET_NAME = re.compile(r"^(-1|\d{4})_c(\d+)s1_\d{6}_(\d{2})\.jpg$")
 
 
-def digest(folder) -> str:
-    h = hashlib.sha256()
-    for path in sorted(folder.rglob("*.jpg")):
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
-
-
-def test_domain_layout_and_protocol(tiny_domain):
-    ds = read_dataset(tiny_domain, layout="market1501")
-    assert len({r.pid for r in ds.train}) == 12
-    query_pids = {r.pid for r in ds.query}
-    assert query_pids <= {r.pid for r in ds.gallery}
-    assert not query_pids & {r.pid for r in ds.train}
-    assert any(r.pid == 0 for r in ds.gallery)  # distractors kept
-    assert list(tiny_domain.glob("bounding_box_test/-1_*.jpg"))  # junk written, then dropped
-    for q in ds.query:  # every query has a match in another camera
-        assert any(g.pid == q.pid and g.camid != q.camid for g in ds.gallery)
-
-
-def test_generation_is_deterministic(tmp_path, tiny_domain):
-    spec = SyntheticDomainSpec(
+def tiny_spec(**changes) -> SyntheticDomainSpec:
+    """The spec of the ``tiny_domain`` fixture in conftest.py, with changes."""
+    base = dict(
         name="tiny",
         style="synth_a",
         seed=3,
@@ -40,21 +32,155 @@ def test_generation_is_deterministic(tmp_path, tiny_domain):
         height=32,
         width=16,
     )
-    again = tmp_path / "again"
-    generate_domain(spec, again)
-    assert digest(again) == digest(tiny_domain)
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left
+    return SyntheticDomainSpec(**{**base, **changes})
 
 
-def test_identities_share_tops_and_bottoms():
-    ids = sample_identities(60, np.random.default_rng(0))
-    tops = [(i.top, i.top_pattern) for i in ids]
-    bottoms = [(i.bottom, i.bottom_type) for i in ids]
-    assert len(set(zip(tops, bottoms, strict=True))) == 60  # identities differ...
-    assert len(set(tops)) < 40 and len(set(bottoms)) < 30  # ...but share halves
+def digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(folder.rglob("*.jpg")):
+        h.update(str(path.relative_to(folder)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
 
 
-def test_three_domains_differ():
-    assert len(DOMAIN_STYLES) >= 3
-    palettes = {style.background_palette for style in DOMAIN_STYLES.values()}
-    assert len(palettes) == len(DOMAIN_STYLES)
+def test_domain_layout_and_protocol(tiny_domain):
+    ds = read_dataset(tiny_domain, layout="market1501")
+    train_pids = {r.pid for r in ds.train}
+    query_pids = {r.pid for r in ds.query}
+    assert len(train_pids) == 12 and len(query_pids) == 6
+    assert not query_pids & train_pids  # test identities are separate
+    assert query_pids <= {r.pid for r in ds.gallery}
+    assert any(r.pid == 0 for r in ds.gallery)  # distractors kept
+    junk = list(tiny_domain.glob("bounding_box_test/-1_*.jpg"))
+    assert junk and not any(r.pid == -1 for r in ds.gallery)  # junk written, then dropped
+    for q in ds.query:  # every query has a match in another camera
+        assert any(g.pid == q.pid and g.camid != q.camid for g in ds.gallery)
+    for path in tiny_domain.rglob("*.jpg"):
+        match = MARKET_NAME.match(path.name)
+        assert match, path.name
+        assert (match.group(3) == "00") == (path.parent.name == "query")  # Market: query NN=00
+    with Image.open(next(tiny_domain.rglob("*.jpg"))) as image:
+        assert image.size == (16, 32) and image.mode == "RGB"
+    marker = json.loads((tiny_domain / "synthetic.json").read_text())
+    assert marker["stats"] == ds.stats() and marker["spec"]["seed"] == 3
+
+
+def test_generation_is_deterministic_and_independent_of_workers(tmp_path, tiny_domain):
+    generate_domain(tiny_spec(), tmp_path / "again")
+    generate_domain(tiny_spec(), tmp_path / "parallel", workers=2)
+    assert digest(tmp_path / "again") == digest(tiny_domain) == digest(tmp_path / "parallel")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["again", "parallel"]  # no temp left
+
+
+def test_existing_domain_is_only_reread(tiny_domain):
+    marker = tiny_domain / "synthetic.json"
+    stamp = marker.stat().st_mtime_ns
+    ds = generate_domain(tiny_spec(), tiny_domain)
+    assert marker.stat().st_mtime_ns == stamp and ds.name == "tiny"
+    assert ds.stats() == read_dataset(tiny_domain).stats()
+
+
+def test_changed_spec_regenerates_in_place(tmp_path):
+    out = tmp_path / "domain"
+    generate_domain(tiny_spec(num_ids=4, num_test_ids=2), out)
+    first = digest(out)
+    ds = generate_domain(tiny_spec(num_ids=4, num_test_ids=2, seed=4), out)
+    assert digest(out) != first and len({r.pid for r in ds.train}) == 4
+    assert [p.name for p in tmp_path.iterdir()] == ["domain"]
+
+
+def test_refuses_to_replace_a_folder_it_did_not_write(tmp_path):
+    out = tmp_path / "precious"
+    out.mkdir()
+    (out / "thesis.tex").write_text("keep me")
+    with pytest.raises(SecretError, match=r"precious exists and is not a synthetic domain"):
+        generate_domain(tiny_spec(), out)
+    assert (out / "thesis.tex").read_text() == "keep me"
+
+
+def test_killed_run_leaves_no_half_domain(tmp_path, monkeypatch):
+    out = tmp_path / "domain"
+    stale = tmp_path / f".domain{synthetic._TMP_TAG}killed"  # left by an earlier killed run
+    stale.mkdir()
+    calls = {"n": 0}
+    real_render = synthetic.render
+
+    def dying_render(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 20:
+            raise KeyboardInterrupt
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(synthetic, "render", dying_render)
+    with pytest.raises(KeyboardInterrupt):
+        generate_domain(tiny_spec(), out)
+    assert list(tmp_path.iterdir()) == []  # neither a half domain nor temp folders
+    monkeypatch.setattr(synthetic, "render", real_render)
+    assert generate_domain(tiny_spec(), out).train
+
+
+def test_shot_count_range_and_style_camera_count(tmp_path):
+    spec = tiny_spec(style="synth_c", num_cameras=None, num_ids=10, images_per_id_per_camera=[1, 3])
+    assert spec.cameras() == DOMAIN_STYLES["synth_c"].num_cameras
+    ds = generate_domain(spec, tmp_path / "c")
+    per_cam = Counter((r.pid, r.camid) for r in ds.train)
+    assert set(per_cam.values()) == {1, 2, 3}
+    assert max(r.camid for r in ds.train + ds.gallery) < spec.cameras()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"style": "market"}, "unknown style 'market'; use one of synth_a"),
+        ({"num_cameras": 1}, "num_cameras must be between 2 and 99"),
+        ({"images_per_id_per_camera": [3, 1]}, "images_per_id_per_camera must be at least 1"),
+        ({"images_per_id_per_camera": "2"}, "images_per_id_per_camera must be an int or"),
+        ({"num_ids": 0}, "num_ids must be at least 1"),
+        ({"seed": -1}, "seed must be a non-negative integer"),
+    ],
+)
+def test_bad_spec_is_one_line_error(tmp_path, changes, message):
+    with pytest.raises(SecretError, match=re.escape(message)) as info:
+        generate_domain(tiny_spec(**changes), tmp_path / "x")
+    assert "synthetic domain 'tiny'" in str(info.value) and "\n" not in str(info.value)
+    assert not (tmp_path / "x").exists()
+
+
+def test_identities_share_tops_and_bottoms_but_differ():
+    ids = sample_identities(300, np.random.default_rng(0), "synth_a")
+    assert len({(i.top, i.bottom) for i in ids}) == 300  # no two dress alike...
+    pairs = list(itertools.combinations(ids, 2))
+    top_only = sum(a.top == b.top and a.bottom != b.bottom for a, b in pairs)
+    bottom_only = sum(a.bottom == b.bottom and a.top != b.top for a, b in pairs)
+    assert top_only > 0.01 * len(pairs) and bottom_only > 0.02 * len(pairs)  # ...yet many
+    for attribute in ("top_pattern", "bottom_type", "bag", "long_hair", "long_sleeves"):
+        assert len({getattr(i, attribute) for i in ids}) > 1, attribute
+    assert np.ptp([i.leg_ratio for i in ids]) > 0.05 and np.ptp([i.girth for i in ids]) > 0.2
+
+
+def test_three_domains_look_different(tmp_path):
+    assert {"synth_a", "synth_b", "synth_c"} <= set(DOMAIN_STYLES)
+    means = {}
+    for style in ("synth_a", "synth_b", "synth_c"):
+        ds = generate_domain(tiny_spec(style=style, num_cameras=None), tmp_path / style)
+        pixels = np.stack([np.asarray(Image.open(r.path), np.float32) for r in ds.train])
+        means[style] = pixels.reshape(-1, 3).mean(0) / 255
+    assert means["synth_a"].mean() > means["synth_b"].mean() + 0.05  # winter is darker
+    for a, b in itertools.combinations(means, 2):
+        assert np.abs(means[a] - means[b]).max() > 0.03, (a, b)
+
+
+def test_raw_pixel_matching_is_imperfect(tmp_path):
+    """Camera effects must matter: nearest raw-pixel neighbour often finds the wrong id."""
+    ds = generate_domain(tiny_spec(seed=0, num_ids=2, num_test_ids=40), tmp_path / "d")
+
+    def pixels(records):
+        return np.stack([np.asarray(Image.open(r.path), np.float32).ravel() for r in records])
+
+    q, g = pixels(ds.query), pixels(ds.gallery)
+    qp, qc = np.array([r.pid for r in ds.query]), np.array([r.camid for r in ds.query])
+    gp, gc = np.array([r.pid for r in ds.gallery]), np.array([r.camid for r in ds.gallery])
+    dist = ((q[:, None] - g[None]) ** 2).sum(-1)
+    dist[(qp[:, None] == gp[None]) & (qc[:, None] == gc[None])] = np.inf
+    rank1 = float((gp[dist.argmin(1)] == qp).mean())
+    assert 1 / 40 < rank1 < 0.6

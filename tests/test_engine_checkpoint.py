@@ -2,6 +2,7 @@
 errors, RNG states that resume the same random stream."""
 
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +21,16 @@ from secret_core.errors import SecretError
 from secret_core.losses import LossConfig
 from secret_core.modeling import build_model
 from secret_core.seeding import rng_state, seed_everything, set_rng_state
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny tensors gain nothing from a second thread, and on a shared 2-core machine
+    OpenMP threads waiting for each other make a step 10-500x slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def _batch() -> list[dict]:
@@ -131,3 +142,55 @@ def test_rng_state_round_trip_through_weights_only(tmp_path):
     assert first[:3] == again[:3] and torch.equal(first[3], again[3])
     with pytest.raises(SecretError, match="rng"):
         set_rng_state({"python": [1]})
+
+
+def test_extra_values_become_plain_and_bad_ones_fail_early(tmp_path):
+    model = build_model("resnet_tiny", 0)
+    path = tmp_path / "ckpt.pt"
+    extra = {"eps": np.float64(0.25), "n": {"global": np.int64(3)}, "arr": np.arange(2), "t": (1,)}
+    save_checkpoint(path, model=model, epoch=1, global_step=2, extra=extra)
+    stored = load_checkpoint(path)["extra"]
+    assert stored == {"eps": 0.25, "n": {"global": 3}, "arr": [0, 1], "t": [1]}
+    assert type(stored["eps"]) is float and type(stored["n"]["global"]) is int
+    other = tmp_path / "other.pt"
+    with pytest.raises(SecretError, match=r"extra\['bad'\]\[1\] is a object"):
+        save_checkpoint(other, model=model, epoch=1, global_step=2, extra={"bad": [1, object()]})
+    assert not other.exists()
+
+
+def test_save_failing_mid_write_leaves_old_file_and_no_temporary(tmp_path, monkeypatch):
+    model = build_model("resnet_tiny", 0)
+    path = tmp_path / "ckpt.pt"
+    real_save = torch.save
+
+    def broken_save(obj, target):  # writes half a file, then the disk "fills up"
+        real_save(obj, target)
+        data = Path(target).read_bytes()
+        Path(target).write_bytes(data[: len(data) // 2])
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError):
+        save_checkpoint(path, model=model, epoch=1, global_step=0)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(torch, "save", real_save)
+    save_checkpoint(path, model=model, epoch=1, global_step=0)
+    before = path.read_bytes()
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError):
+        save_checkpoint(path, model=model, epoch=2, global_step=9)
+    assert list(tmp_path.iterdir()) == [path] and path.read_bytes() == before
+
+
+def test_mean_teacher_state_round_trip_resizes_and_stays_frozen():
+    torch.manual_seed(0)
+    student = build_model("resnet_tiny", 2)
+    teacher = MeanTeacher(student)
+    teacher.model.set_classifier("bottom", torch.randn(6, 128))
+    state = teacher.state_dict()
+    fresh = MeanTeacher(build_model("resnet_tiny", 0))
+    fresh.load_state_dict(state)
+    assert fresh.model.num_classes() == {"global": 2, "top": 2, "bottom": 6}
+    assert not any(p.requires_grad for p in fresh.model.parameters())
+    for key, value in state.items():
+        assert torch.equal(fresh.model.state_dict()[key], value), key

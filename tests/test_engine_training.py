@@ -7,9 +7,20 @@ import torch
 
 from secret_core import BRANCHES
 from secret_core.engine import MeanTeacher, build_optimizer, extract_features, train_epoch
+from secret_core.errors import SecretError
 from secret_core.losses import LossConfig
 from secret_core.modeling import build_model
 from secret_core.seeding import seed_everything
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny tensors gain nothing from a second thread, and on a shared 2-core machine
+    OpenMP threads waiting for each other make a step 10-500x slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def separable_batches(seed: int, batches: int = 4, ignore_top: bool = False) -> list[dict]:
@@ -87,12 +98,15 @@ def run_epoch(seed: int, teacher: bool = False) -> tuple[torch.nn.Module, dict]:
     return model, stats
 
 
-def test_training_is_bit_reproducible_on_cpu():
-    a, stats_a = run_epoch(5)
-    b, stats_b = run_epoch(5)
+@pytest.mark.parametrize("teacher", [False, True])
+def test_training_is_bit_reproducible_on_cpu(teacher):
+    a, stats_a = run_epoch(5, teacher)
+    b, stats_b = run_epoch(5, teacher)
     assert stats_a["losses"] == stats_b["losses"]
     for (key, va), vb in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
         assert torch.equal(va, vb), key
+    c, _ = run_epoch(6, teacher)  # and the seed matters
+    assert not torch.equal(a.backbone.stem[0].weight, c.backbone.stem[0].weight)
 
 
 def test_epoch_stats_and_lr_schedule():
@@ -161,3 +175,39 @@ def test_extract_features_in_order_and_normalised():
     assert np.allclose(single["top"], feats["top"][8:], atol=1e-6)
     assert model.training  # mode restored
     assert extract_features(model, [], device="cpu")["bottom"].shape == (0, 128)
+
+
+def run_adapt(targets: list | None) -> tuple[torch.nn.Module, dict]:
+    seed_everything(3)
+    model = build_model("resnet_tiny", 2)
+    stats = train_epoch(
+        model,
+        separable_batches(3, batches=2),
+        build_optimizer(model),
+        branches=BRANCHES,
+        loss_cfg=LossConfig(),
+        epoch=1,
+        bn_adapt_batches=None if targets is None else iter(targets),
+        detach_local=True,
+        progress=False,
+    )
+    return model, stats
+
+
+def test_bn_adapt_moves_statistics_only():
+    """Target batches change BN running statistics but no weight: they get no loss, and in
+    train mode a forward normalises with batch statistics, not the running ones."""
+    shifted = [b["images"] + 4.0 for b in separable_batches(9, batches=2)]
+    plain, stats_plain = run_adapt(None)
+    adapted, stats_adapted = run_adapt([{"images": shifted[0]}, shifted[1]])  # dict or tensor
+    assert stats_plain["losses"] == stats_adapted["losses"]
+    for (name, a), b in zip(plain.named_parameters(), adapted.parameters(), strict=True):
+        assert torch.equal(a, b), name
+    stem_plain, stem_adapted = plain.backbone.stem[1], adapted.backbone.stem[1]
+    assert not torch.equal(stem_plain.running_mean, stem_adapted.running_mean)
+    assert int(stem_adapted.num_batches_tracked) == 2 * int(stem_plain.num_batches_tracked)
+
+
+def test_bn_adapt_running_out_is_one_line_error():
+    with pytest.raises(SecretError, match="bn_adapt_batches ran out at iteration 1"):
+        run_adapt([torch.zeros(8, 3, 32, 16)])

@@ -10,6 +10,16 @@ from secret_core.errors import SecretError
 from secret_core.modeling import ARCHS, build_model, compute_centroids, imagenet_weights_path
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny tensors gain nothing from a second thread, and on a shared 2-core machine
+    OpenMP threads waiting for each other make a step 10-500x slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def net():
     torch.manual_seed(0)
@@ -160,3 +170,26 @@ def test_init_from_state_dict_or_checkpoint(tmp_path, net):
     broken.write_bytes(b"garbage")
     with pytest.raises(SecretError, match=r"broken\.pt"):
         build_model("resnet_tiny", 0, init=str(broken))
+
+
+def test_init_from_torchvision_and_dataparallel_names(tmp_path):
+    from torchvision.models import resnet18
+
+    torch.manual_seed(2)
+    reference = resnet18()
+    raw = tmp_path / "torchvision.pth"
+    torch.save(reference.state_dict(), raw)
+    model = build_model("resnet18", 0, init=str(raw))
+    assert torch.equal(model.backbone.stem[0].weight, reference.conv1.weight)
+    assert torch.equal(model.backbone.stem[1].running_var, reference.bn1.running_var)
+    assert torch.equal(model.backbone.layer4[1].conv2.weight, reference.layer4[1].conv2.weight)
+    source = build_model("resnet_tiny", 4)
+    wrapped = tmp_path / "dp.pth"
+    torch.save({"state_dict": {f"module.{k}": v for k, v in source.state_dict().items()}}, wrapped)
+    loaded = build_model("resnet_tiny", 0, init=str(wrapped))
+    assert torch.equal(loaded.heads["top"].bn.weight, source.heads["top"].bn.weight)
+    assert loaded.num_classes()["top"] == 0  # classes of another label set are never taken
+    partial = tmp_path / "partial.pth"
+    torch.save({k: v for k, v in source.state_dict().items() if "layer4" not in k}, partial)
+    with pytest.raises(SecretError, match=r"lacks \d+ backbone.*partial\.pth"):
+        build_model("resnet_tiny", 0, init=str(partial))

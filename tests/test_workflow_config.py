@@ -1,5 +1,6 @@
 """Config validation, variant resolution and per-stage settings of the workflow."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,33 @@ def test_eval_epochs_include_start_and_end():
     config = load("config.yaml")
     config["adapt"].update(epochs=5, eval_every=2)
     assert config_check.eval_epochs(config, "uda") == [0, 2, 4, 5]
+
+
+@pytest.mark.parametrize(
+    ("every", "kept", "temporary"),
+    [(1, [1, 2, 3, 4, 5], []), (2, [2, 4, 5], [1, 3]), (0, [5], [1, 2, 3, 4])],
+)
+def test_checkpoint_epochs_keep_every_nth_and_the_last(every, kept, temporary):
+    config = load("config.yaml")
+    config.pop("usl_datasets")
+    config["adapt"]["epochs"] = 5
+    config["keep_checkpoints_every"] = every
+    assert config_check.checkpoint_epochs(config) == (kept, temporary)
+
+
+def test_checkpoint_epochs_keep_the_last_epoch_of_each_setting():
+    config = load("config.yaml")
+    config["adapt"]["epochs"] = 4
+    config["usl"]["epochs"] = 3
+    config["keep_checkpoints_every"] = 0
+    assert config_check.checkpoint_epochs(config) == ([3, 4], [1, 2])
+
+
+def test_epoch_pattern_matches_exactly_the_listed_epochs():
+    pattern = re.compile(f"(?:{config_check.epoch_pattern([2, 10])})$")
+    assert pattern.match("002") and pattern.match("010")
+    assert not pattern.match("001") and not pattern.match("020")
+    assert not re.match(config_check.epoch_pattern([]), "001")
 
 
 def test_usl_overrides_adapt():

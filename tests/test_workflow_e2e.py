@@ -63,8 +63,11 @@ def test_epoch_outputs_kept_and_features_temporary(micro_run):
     exp = micro_run / "results" / "uda" / "micro" / "secret" / "seed1"
     for epoch in ("001", "002"):
         assert (exp / f"epoch_{epoch}" / "refined.npz").is_file()
-        assert (exp / f"epoch_{epoch}" / "model.pt").is_file()
+        assert (exp / f"epoch_{epoch}" / "train.json").is_file()
         assert not (exp / f"epoch_{epoch}" / "features.npz").exists()
+    # keep_checkpoints_every: 2 -> epoch 1's checkpoint was temporary, the last one is kept.
+    assert not (exp / "epoch_001" / "model.pt").exists()
+    assert (exp / "epoch_002" / "model.pt").is_file()
     assert (exp / "history.csv").is_file()
 
 

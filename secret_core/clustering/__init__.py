@@ -1,6 +1,12 @@
-"""Pseudo labels by clustering: sparse k-reciprocal Jaccard distance + DBSCAN."""
+"""Pseudo labels by clustering: sparse k-reciprocal Jaccard distance, its eps, and DBSCAN.
 
-from secret_core.clustering.dbscan import choose_eps, cluster
+Nothing here allocates an N x N array, so the same code clusters MSMT17's 32,621 images in
+well under 1.5 GiB. ``knn`` is exported for the benchmarks (the raw search is the floor of
+the whole step).
+"""
+
+from secret_core.clustering.dbscan import cluster
+from secret_core.clustering.eps import choose_eps
 from secret_core.clustering.jaccard import jaccard_distance
 from secret_core.clustering.knn import knn
 

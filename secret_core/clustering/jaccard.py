@@ -1,12 +1,13 @@
-"""Sparse k-reciprocal encoding Jaccard distance (Zhong et al., CVPR 2017).
+"""Sparse k-reciprocal encoding Jaccard distance (Zhong et al., CVPR 2017) for clustering.
 
-The UDA Re-ID literature clusters on this distance. Its usual implementation fills dense
-N x N arrays (over 8.5 GB at MSMT17's 32,621 training images). Every quantity involved is
-sparse, though: the k-reciprocal sets, the encoding V (non-zero only on each image's
-expanded neighbourhood) and its query-expanded version. Here they are scipy sparse matrices,
-and the Jaccard numerator sum_l min(V_il, V_jl) is accumulated column by column of V, so
-memory grows with the number of neighbour pairs, never with N^2. Pairs that share no
-neighbourhood have distance exactly 1 and are not stored.
+The UDA Re-ID literature (MMT, SpCL: ``compute_jaccard_distance``) clusters on this distance
+but fills dense N x N arrays, over 8.5 GB at MSMT17's 32,621 training images. Every quantity
+involved is sparse, though: the reciprocal sets, the encoding V and its query expansion hold
+O(N * k1) values, and the distance is below 1 only for pairs whose encodings overlap. This
+module chains the sparse steps; each lives in its own module:
+
+``knn`` (faiss search) -> ``neighbours`` (k-reciprocal + 1/2 expansion) -> ``encoding``
+(Gaussian-kernel V, query expansion) -> ``overlap`` (sum of minima, Jaccard distance).
 """
 
 from __future__ import annotations
@@ -14,128 +15,51 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from secret_core.clustering.checks import check_features
+from secret_core.clustering.encoding import encode, query_expand
 from secret_core.clustering.knn import knn
-
-
-def _forward_sets(rank: np.ndarray, k: int) -> sp.csr_matrix:
-    """Boolean N x N: row i marks the first k+1 entries of i's neighbour list (self first)."""
-    n = rank.shape[0]
-    cols = rank[:, : min(k + 1, rank.shape[1])]
-    rows = np.repeat(np.arange(n), cols.shape[1])
-    data = np.ones(rows.size, dtype=np.float32)
-    mat = sp.csr_matrix((data, (rows, cols.ravel())), shape=(n, n))
-    mat.data[:] = 1.0  # duplicate neighbours (ties) collapse to one entry
-    return mat
-
-
-def reciprocal_sets(rank: np.ndarray, k: int) -> sp.csr_matrix:
-    """R[i, j] = 1 when j is in i's forward set and i is in j's (k-reciprocal neighbours)."""
-    forward = _forward_sets(rank, k)
-    return forward.multiply(forward.T).tocsr()
-
-
-def expanded_sets(rank: np.ndarray, k1: int) -> sp.csr_matrix:
-    """R*(i): R(i) plus R_half(c) of each candidate c in R(i) that overlaps R(i) by more than
-    2/3 of |R_half(c)| (the paper's robustness expansion)."""
-    full = reciprocal_sets(rank, k1)
-    half = reciprocal_sets(rank, int(np.around(k1 / 2)))
-    half_sizes = np.asarray(half.sum(axis=1)).ravel()
-    # overlap[i, c] = |R(i) ∩ R_half(c)| for c in R(i)
-    overlap = full.multiply(full @ half.T).tocsr()
-    rows = np.repeat(np.arange(full.shape[0]), np.diff(overlap.indptr))
-    take = overlap.data > (2.0 / 3.0) * half_sizes[overlap.indices]
-    chosen = sp.csr_matrix(
-        (np.ones(int(take.sum()), dtype=np.float32), (rows[take], overlap.indices[take])),
-        shape=full.shape,
-    )
-    expanded = (full + chosen @ half).tocsr()
-    expanded.data[:] = 1.0
-    return expanded
-
-
-def encode(
-    features: np.ndarray, support: sp.csr_matrix, pair_chunk: int = 1 << 16
-) -> sp.csr_matrix:
-    """V[i, j] = softmax over j in R*(i) of -(2 - 2 f_i.f_j): Gaussian-kernel weights."""
-    support = support.tocoo()
-    rows, cols = support.row, support.col
-    weights = np.empty(rows.size, dtype=np.float32)
-    for start in range(0, rows.size, pair_chunk):
-        stop = min(start + pair_chunk, rows.size)
-        dots = np.einsum("ij,ij->i", features[rows[start:stop]], features[cols[start:stop]])
-        weights[start:stop] = np.exp(-(2.0 - 2.0 * dots))
-    v = sp.csr_matrix((weights, (rows, cols)), shape=support.shape)
-    row_sums = np.asarray(v.sum(axis=1)).ravel()
-    v = sp.diags(1.0 / np.maximum(row_sums, 1e-12)).astype(np.float32) @ v
-    return v.tocsr()
-
-
-def query_expand(v: sp.csr_matrix, rank: np.ndarray, k2: int) -> sp.csr_matrix:
-    """Local query expansion: each row becomes the mean of the rows of its k2 neighbours."""
-    if k2 <= 1:
-        return v
-    n = v.shape[0]
-    cols = rank[:, :k2]
-    rows = np.repeat(np.arange(n), cols.shape[1])
-    mean = sp.csr_matrix(
-        (np.full(rows.size, 1.0 / cols.shape[1], dtype=np.float32), (rows, cols.ravel())),
-        shape=(n, n),
-    )
-    return (mean @ v).tocsr()
-
-
-def min_overlap(v: sp.csr_matrix, max_pairs: int = 1 << 24) -> sp.csr_matrix:
-    """M[i, j] = sum_l min(V[i, l], V[j, l]) for every pair sharing a non-zero column.
-
-    For each column l, all pairs of rows non-zero in l contribute min of their values; the
-    pairs of a block of columns are generated at once (at most ``max_pairs``) and summed
-    into a sparse accumulator.
-    """
-    n = v.shape[0]
-    csc = v.tocsc()
-    sizes = np.diff(csc.indptr).astype(np.int64)
-    work = sizes * sizes
-    total = sp.csr_matrix((n, n), dtype=np.float32)
-    start = 0
-    bounds = np.cumsum(work)
-    while start < n:
-        done = bounds[start - 1] if start else 0
-        stop = int(np.searchsorted(bounds, done + max_pairs, side="right"))
-        stop = max(stop, start + 1)
-        total = total + _column_block(csc, sizes, start, min(stop, n))
-        start = stop
-    return total.tocsr()
-
-
-def _column_block(csc: sp.csc_matrix, sizes: np.ndarray, start: int, stop: int) -> sp.csr_matrix:
-    n = csc.shape[0]
-    lo, hi = csc.indptr[start], csc.indptr[stop]
-    col_sizes = sizes[start:stop]
-    elem_sizes = np.repeat(col_sizes, col_sizes)  # size of each element's column
-    elem_col_start = np.repeat(csc.indptr[start:stop], col_sizes)  # its column's first slot
-    left = np.repeat(np.arange(lo, hi), elem_sizes)
-    offsets = np.arange(left.size) - np.repeat(np.cumsum(elem_sizes) - elem_sizes, elem_sizes)
-    right = np.repeat(elem_col_start, elem_sizes) + offsets
-    values = np.minimum(csc.data[left], csc.data[right])
-    return sp.csr_matrix((values, (csc.indices[left], csc.indices[right])), shape=(n, n))
+from secret_core.clustering.neighbours import expanded_sets
+from secret_core.clustering.overlap import jaccard_from_encoding
+from secret_core.errors import SecretError
 
 
 def jaccard_distance(
-    features: np.ndarray, k1: int = 30, k2: int = 6, *, device: str = "auto"
+    features: np.ndarray,
+    k1: int = 30,
+    k2: int = 6,
+    *,
+    device: str = "auto",
+    chunk_size: int = 4096,
+    max_distance: float = 1.0,
 ) -> sp.csr_matrix:
-    """Sparse Jaccard distance of L2-normalised features; missing pairs are exactly 1.
+    """N x N float32 k-reciprocal Jaccard distance; every pair not stored is exactly 1.
 
-    Stored entries are every pair whose k-reciprocal encodings overlap (distance < 1),
-    including explicit zeros (each sample to itself), which DBSCAN's sparse precomputed
-    mode needs to count a sample as its own neighbour.
+    Stored are all pairs with distance < 1, explicit zeros included (each sample to itself,
+    exactly 0, and genuinely identical encodings), because DBSCAN's sparse precomputed mode
+    treats stored entries, and only those, as candidate neighbours. The matrix is exactly
+    symmetric, like the dense one (sum of minima is symmetric by construction).
+
+    ``k1``: size of the kNN list (the sample included) behind the reciprocal sets; ``k2``:
+    neighbours averaged in the query expansion (1 disables it). ``chunk_size``: rows handled
+    at once by the faiss search and by the distance step (which further splits blocks so no
+    more than ``overlap.PAIR_BUDGET`` pairs are in flight). ``device``: where faiss searches,
+    decided by ``secret_core.device.use_faiss_gpu``.
+
+    ``max_distance`` < 1 additionally drops the pairs at or above it, trading the "unstored
+    = 1" rule for memory (on the benchmark's blobs 99% of the pairs below 1 lie above 0.95).
+    DBSCAN is unaffected for any eps below it; ``choose_eps`` is exact as long as the
+    smallest rho share of the distances lies below it, and raises otherwise when told the
+    cut (its ``max_distance`` argument).
     """
-    feats = np.ascontiguousarray(features, dtype=np.float32)
-    _, rank = knn(feats, k1, device=device)
-    v = encode(feats, expanded_sets(rank, k1))
-    v = query_expand(v, rank, k2)
-    overlap = min_overlap(v)
-    dist = overlap.copy()
-    dist.data = (1.0 - overlap.data / (2.0 - overlap.data)).astype(np.float32)
-    np.clip(dist.data, 0.0, 1.0, out=dist.data)
-    dist.sort_indices()
-    return dist
+    feats = check_features(features)
+    if int(k1) < 1 or int(k2) < 1:
+        raise SecretError(f"Jaccard distance needs k1 >= 1 and k2 >= 1, got k1={k1}, k2={k2}")
+    if not 0.0 < float(max_distance) <= 1.0:
+        raise SecretError(f"max_distance must be in (0, 1], got {max_distance}")
+    if int(chunk_size) < 1:
+        raise SecretError(f"chunk_size must be a positive number of rows, got {chunk_size}")
+    sims, rank = knn(feats, int(k1), device=device, chunk_size=int(chunk_size))
+    v = encode(feats, expanded_sets(rank, int(k1)), sims, rank)
+    del sims
+    v = query_expand(v, rank, int(k2))
+    return jaccard_from_encoding(v, int(chunk_size), float(max_distance))

@@ -1,21 +1,41 @@
-"""Datasets and loaders over records, for training (P x K batches) and for extraction."""
+"""Datasets and loaders over records: P x K training batches and ordered extraction.
+
+Reproducibility: augmentation draws from a torch random state private to each dataset copy
+(seeded from the loader's seed and the worker id, reset at the start of every pass), swapped
+in around each transform. Like the P x K sampler, every pass over a training loader is thus
+a function of its seed and worker count alone (the stages build one loader per epoch with a
+derived seed), and the data pipeline never consumes the global torch generator that the
+model (dropout, init) draws from.
+"""
 
 from __future__ import annotations
 
+import os
+import random
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 from torch.utils.data import DataLoader, Dataset
 
+from secret_core import BRANCHES
 from secret_core.data.records import Record
 from secret_core.data.sampler import PKSampler
 from secret_core.data.transforms import build_transforms
 from secret_core.errors import SecretError
 
+# Decoded images shared by every ImageDataset of the process that asks for caching: the
+# training stages build a new loader every epoch, so a per-dataset cache would be empty
+# each time. Keyed by (path, mtime, size) so a regenerated file is never served stale.
+CACHE_BUDGET_BYTES = 2 * 2**30
+_DECODED: dict[tuple[str, int, int], np.ndarray] = {}
+_decoded_bytes = 0
+
 
 def load_image(path: str) -> Image.Image:
+    """Decode one image as RGB; a missing or unreadable file is a one-line SecretError."""
     try:
         with Image.open(path) as image:
             return image.convert("RGB")
@@ -24,57 +44,124 @@ def load_image(path: str) -> Image.Image:
             f"image {path} is missing; the dataset changed since it was read, "
             "rerun the dataset rule"
         ) from None
+    except (UnidentifiedImageError, OSError) as exc:
+        raise SecretError(f"image {path} cannot be decoded ({exc}); replace or remove it") from None
+
+
+def _cached_image(path: str) -> Image.Image:
+    global _decoded_bytes
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return load_image(path)  # raises the SecretError naming the file
+    key = (path, st.st_mtime_ns, st.st_size)
+    array = _DECODED.get(key)
+    if array is None:
+        array = np.asarray(load_image(path))
+        if _decoded_bytes + array.nbytes <= CACHE_BUDGET_BYTES:
+            _DECODED[key] = array
+            _decoded_bytes += array.nbytes
+    return Image.fromarray(array)
+
+
+def clear_image_cache() -> None:
+    """Forget every cached decoded image (tests, or to free memory between stages)."""
+    global _decoded_bytes
+    _DECODED.clear()
+    _decoded_bytes = 0
+
+
+def _label_matrix(labels: np.ndarray | None, n: int) -> torch.Tensor:
+    if labels is None:
+        return torch.full((n, len(BRANCHES)), -1, dtype=torch.long)
+    array = np.asarray(labels)
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2 or array.shape[0] != n:
+        raise SecretError(
+            f"labels have shape {array.shape} but there are {n} records; pass an "
+            "(N, n_branches) array with one row per record"
+        )
+    return torch.as_tensor(array.astype(np.int64))
 
 
 class ImageDataset(Dataset):
-    """Images of ``records`` with per-branch labels (N x B, -1 = ignored by that branch).
+    """Images of ``records`` with per-branch labels (N x B ints, -1 = ignored by that branch).
 
-    With ``cache`` decoded images stay in memory: the small synthetic sets are re-read every
-    epoch otherwise, and decoding dominates a CPU epoch.
+    Items are dicts: ``images`` FloatTensor[3, H, W], ``labels`` LongTensor[B], ``index``
+    (position in ``records``) and ``camid``. With ``cache`` decoded images stay in memory
+    (process-wide, see ``CACHE_BUDGET_BYTES``): small synthetic sets are otherwise re-read
+    every epoch and decoding dominates a CPU epoch. With ``seed`` the transform draws from a
+    private random state (see the module docstring); without it, from torch's global one.
     """
 
     def __init__(
         self,
         records: Sequence[Record],
-        transform,
+        transform: Any,
         labels: np.ndarray | None = None,
         cache: bool = False,
+        seed: int | None = None,
     ) -> None:
         self.records = list(records)
         self.transform = transform
-        n = len(self.records)
-        self.labels = (
-            torch.zeros((n, 3), dtype=torch.long)
-            if labels is None
-            else torch.as_tensor(np.asarray(labels), dtype=torch.long)
-        )
-        self.cache: dict[int, Image.Image] | None = {} if cache else None
+        self.labels = _label_matrix(labels, len(self.records))
+        self.cache = cache
+        self.seed = seed
+        self._rng_state: torch.Tensor | None = None
+        self._rng_owner: tuple[int, int] | None = None
+
+    def reset_rng(self) -> None:
+        """Restart the private augmentation stream (called at the start of every pass)."""
+        self._rng_state = self._rng_owner = None
 
     def __len__(self) -> int:
         return len(self.records)
 
     def _image(self, index: int) -> Image.Image:
-        if self.cache is None:
-            return load_image(self.records[index].path)
-        if index not in self.cache:
-            self.cache[index] = load_image(self.records[index].path)
-        return self.cache[index]
+        path = self.records[index].path
+        return _cached_image(path) if self.cache else load_image(path)
 
-    def __getitem__(self, index: int) -> dict:
+    def _transform(self, image: Image.Image) -> torch.Tensor:
+        if self.seed is None:
+            return self.transform(image)
+        info = torch.utils.data.get_worker_info()
+        owner = (os.getpid(), 0 if info is None else info.id + 1)
+        if self._rng_state is None or self._rng_owner != owner:  # first use in this process
+            seed = (self.seed * 1009 + owner[1]) % 2**63
+            self._rng_state = torch.Generator().manual_seed(seed).get_state()
+            self._rng_owner = owner
+        outer = torch.get_rng_state()
+        torch.set_rng_state(self._rng_state)
+        try:
+            return self.transform(image)
+        finally:
+            self._rng_state = torch.get_rng_state()
+            torch.set_rng_state(outer)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
         return {
-            "images": self.transform(self._image(index)),
+            "images": self._transform(self._image(index)),
             "labels": self.labels[index],
             "index": index,
             "camid": self.records[index].camid,
         }
 
 
+class _PassSeededLoader(DataLoader):
+    """A DataLoader that restarts its dataset's augmentation stream at every pass, so that
+    two passes are identical, as they are for the sampler and for worker processes."""
+
+    def __iter__(self):
+        self.dataset.reset_rng()
+        return super().__iter__()
+
+
 def _seed_worker(worker_id: int) -> None:
-    """Workers derive their seeds from the loader's generator, so runs are reproducible."""
+    """Seed numpy and ``random`` in a worker from the torch seed the loader's generator gave
+    it, so any library drawing from them inside a worker is reproducible too."""
     seed = torch.initial_seed() % 2**32
     np.random.seed(seed)
-    import random
-
     random.seed(seed)
 
 
@@ -95,24 +182,31 @@ def build_train_loader(
     pad: int = 10,
     cache: bool = True,
 ) -> DataLoader:
-    """P x K batches over ``sample_labels`` (-1 never drawn) with per-branch ``labels``."""
+    """``iterations`` P x K batches drawn on ``sample_labels`` (-1 never drawn).
+
+    ``labels`` (N x B) are what each branch trains on; ``sample_labels`` (N,) decide the
+    batches (the authors sample on the global branch's labels). Batches are dicts with
+    ``images`` [B,3,H,W], ``labels`` [B,nb], ``index`` [B] and ``camid`` [B].
+    """
+    if len(np.asarray(sample_labels)) != len(records):
+        raise SecretError(
+            f"sample_labels has {len(np.asarray(sample_labels))} entries for "
+            f"{len(records)} records; pass one sampling label per record"
+        )
     transform = build_transforms(
         height, width, train=True, flip_p=flip_p, pad=pad, random_erasing=random_erasing
     )
-    dataset = ImageDataset(records, transform, labels, cache=cache and num_workers == 0)
-    camids = np.array([r.camid for r in records])
+    dataset = ImageDataset(records, transform, labels, cache=cache, seed=seed)
+    camids = np.array([r.camid for r in records], dtype=np.int64)
     sampler = PKSampler(sample_labels, num_instances, batch_size, iterations, seed, camids)
-    generator = torch.Generator()
-    generator.manual_seed(seed)
-    return DataLoader(
+    return _PassSeededLoader(
         dataset,
         batch_size=batch_size,
         sampler=sampler,
         num_workers=num_workers,
         drop_last=True,
-        worker_init_fn=_seed_worker,
-        generator=generator,
-        persistent_workers=False,
+        worker_init_fn=_seed_worker if num_workers > 0 else None,
+        generator=torch.Generator().manual_seed(seed),
     )
 
 
@@ -123,11 +217,12 @@ def build_eval_loader(
     width: int,
     batch_size: int = 128,
     num_workers: int = 0,
+    cache: bool = False,
 ) -> DataLoader:
-    """Records in order, without augmentation (feature extraction)."""
+    """Records in their order, without augmentation (feature extraction)."""
     transform = build_transforms(height, width, train=False)
     return DataLoader(
-        ImageDataset(records, transform),
+        ImageDataset(records, transform, cache=cache),
         batch_size=batch_size,
         shuffle=False,
         num_workers=num_workers,

@@ -1,13 +1,23 @@
-"""The dataset record types every reader returns."""
+"""The record types every dataset reader returns.
+
+Readers only parse file names and list files, so a whole dataset is a few lists of small
+tuples: cheap enough to re-read in every job instead of passing images around.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+SPLITS: tuple[str, str, str] = ("train", "query", "gallery")
+
 
 class Record(NamedTuple):
-    """One image: its path, person id (raw, as in the file name) and 0-based camera id."""
+    """One image: its path, raw person id (as in the file name) and 0-based camera id.
+
+    The pid is kept raw (not relabelled) so that ground truth stays comparable across splits
+    and with published statistics; :func:`secret_core.data.relabel` makes class indices.
+    """
 
     path: str
     pid: int
@@ -15,6 +25,7 @@ class Record(NamedTuple):
 
 
 def split_stats(records: list[Record]) -> dict[str, int]:
+    """Identities, images and cameras of one split (the numbers papers report)."""
     return {
         "ids": len({r.pid for r in records}),
         "images": len(records),
@@ -24,7 +35,7 @@ def split_stats(records: list[Record]) -> dict[str, int]:
 
 @dataclass
 class ReidDataset:
-    """A Re-ID dataset: labelled train split and the query/gallery evaluation splits."""
+    """A Re-ID dataset: the labelled train split and the query/gallery evaluation splits."""
 
     name: str
     root: str
@@ -34,7 +45,8 @@ class ReidDataset:
     gallery: list[Record] = field(default_factory=list)
 
     def stats(self) -> dict[str, dict[str, int]]:
-        return {split: split_stats(getattr(self, split)) for split in ("train", "query", "gallery")}
+        """``{split: {"ids", "images", "cameras"}}`` for train, query and gallery."""
+        return {split: split_stats(getattr(self, split)) for split in SPLITS}
 
     def summary(self) -> str:
         """One line a user can check against the dataset's published statistics."""

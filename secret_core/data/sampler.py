@@ -1,8 +1,9 @@
 """P x K identity sampling over (pseudo) labels.
 
-Triplet mining needs every batch to hold P identities with K images each. Pseudo labels mark
-discarded samples with -1; those are never drawn. All randomness comes from one seeded
-numpy Generator so that a resumed epoch draws the same batches.
+Triplet mining needs every batch to hold P labels with K images each. Pseudo labels mark
+discarded samples with -1; those are never drawn. All randomness comes from one numpy
+Generator seeded with ``seed`` (never global state), so a resumed epoch draws the same
+batches as an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -16,7 +17,19 @@ from secret_core.errors import SecretError
 
 
 class PKSampler(torch.utils.data.Sampler[int]):
-    """Yields ``iterations`` batches of ``batch_size // num_instances`` labels x K images."""
+    """Yields ``iterations`` batches of ``P = batch_size // num_instances`` labels x K images.
+
+    Labels are drawn as a stream of shuffled passes over all valid labels (as the authors'
+    sampler walks a permutation of the identities), so every label is visited about equally
+    often; a batch never repeats a label unless fewer than P labels exist, in which case the
+    batch is filled by cycling through the ones there are.
+
+    Within a label the first instance is random; with ``camids`` the others come first
+    from cameras other than its camera, spread over as many cameras as possible, then from
+    its own camera. This is the authors' preference for cross-camera positives, made
+    stronger (they only avoid the first instance's camera). Labels with fewer than K
+    samples use each sample once and draw the rest with replacement.
+    """
 
     def __init__(
         self,
@@ -27,11 +40,21 @@ class PKSampler(torch.utils.data.Sampler[int]):
         seed: int,
         camids: np.ndarray | None = None,
     ) -> None:
-        labels = np.asarray(labels, dtype=np.int64)
-        if batch_size % num_instances:
+        labels = np.asarray(labels, dtype=np.int64).reshape(-1)
+        if num_instances < 1 or batch_size < num_instances or batch_size % num_instances:
             raise SecretError(
-                f"batch_size {batch_size} must be a multiple of num_instances {num_instances}"
+                f"batch_size {batch_size} must be a positive multiple of num_instances "
+                f"{num_instances}; change one of them in the config"
             )
+        if iterations < 0:
+            raise SecretError(f"iterations must be >= 0, got {iterations}")
+        if camids is not None:
+            camids = np.asarray(camids, dtype=np.int64).reshape(-1)
+            if camids.shape != labels.shape:
+                raise SecretError(
+                    f"camids has {camids.size} entries but labels has {labels.size}; "
+                    "pass one camera per sample"
+                )
         valid = np.flatnonzero(labels >= 0)
         if valid.size == 0:
             raise SecretError(
@@ -42,35 +65,59 @@ class PKSampler(torch.utils.data.Sampler[int]):
         self.batch_size = batch_size
         self.iterations = iterations
         self.seed = seed
-        order = np.argsort(labels[valid], kind="stable")
-        sorted_idx = valid[order]
-        uniq, starts = np.unique(labels[sorted_idx], return_index=True)
-        self.groups = np.split(sorted_idx, starts[1:])
-        self.labels = uniq
-        self.camids = None if camids is None else np.asarray(camids)
+        self.camids = camids
+        order = valid[np.argsort(labels[valid], kind="stable")]
+        self.labels, starts = np.unique(labels[order], return_index=True)
+        self.groups: list[np.ndarray] = np.split(order, starts[1:])
+
+    @property
+    def num_labels_per_batch(self) -> int:
+        return self.batch_size // self.num_instances
 
     def __len__(self) -> int:
         return self.iterations * self.batch_size
 
     def _instances(self, members: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """K members of one label, preferring distinct cameras (as the authors' sampler)."""
+        """K members of one label (see the class docstring for the order of preference)."""
         k = self.num_instances
-        if len(members) < k:
-            return rng.choice(members, size=k, replace=True)
         shuffled = rng.permutation(members)
-        if self.camids is None:
+        if self.camids is not None and len(shuffled) > 1:
+            cams = self.camids[shuffled]
+            # rank of each member among the members of its camera, in shuffled order
+            by_cam = np.argsort(cams, kind="stable")
+            starts = np.searchsorted(cams[by_cam], cams[by_cam])
+            rank = np.empty(len(cams), dtype=np.int64)
+            rank[by_cam] = np.arange(len(cams)) - starts
+            # the anchor's own camera comes after every other camera
+            key = rank + np.where(cams == cams[0], len(cams), 0)
+            key[0] = -1
+            shuffled = shuffled[np.argsort(key, kind="stable")]
+        if len(shuffled) >= k:
             return shuffled[:k]
-        cams = self.camids[shuffled]
-        _, first = np.unique(cams, return_index=True)
-        first = np.sort(first)
-        rest = np.setdiff1d(np.arange(len(shuffled)), first, assume_unique=True)
-        return shuffled[np.concatenate([first, rest])][:k]
+        return np.concatenate([shuffled, rng.choice(members, size=k - len(shuffled))])
+
+    def _label_stream(self, rng: np.random.Generator) -> Iterator[np.ndarray]:
+        """Batches of P label positions, from successive permutations of all labels."""
+        p, n = self.num_labels_per_batch, len(self.groups)
+        if n < p:  # too few labels: every label once (or more), cycling
+            while True:
+                yield np.resize(rng.permutation(n), p)
+        queue = rng.permutation(n)
+        while True:
+            if len(queue) < p:
+                # top up with a fresh pass, keeping the leftovers' labels out of this batch
+                fresh = rng.permutation(n)
+                fresh = np.concatenate(
+                    [fresh[~np.isin(fresh, queue)], fresh[np.isin(fresh, queue)]]
+                )
+                queue = np.concatenate([queue, fresh])
+            yield queue[:p]
+            queue = queue[p:]
 
     def __iter__(self) -> Iterator[int]:
         rng = np.random.default_rng(self.seed)
-        p = self.batch_size // self.num_instances
-        n_labels = len(self.groups)
+        stream = self._label_stream(rng)
         for _ in range(self.iterations):
-            chosen = rng.choice(n_labels, size=p, replace=n_labels < p)
+            chosen = next(stream)
             batch = np.concatenate([self._instances(self.groups[c], rng) for c in chosen])
             yield from batch.tolist()

@@ -1,415 +1,304 @@
-"""Procedural person-like images in Market-1501 layout: the embedded synthetic domains.
+"""Synthetic Re-ID domains written to disk in Market-1501 layout.
 
 Real Re-ID datasets cannot be shipped, so the demo and the tests run on generated domains
-that keep the structure SECRET is about: each identity is a combination of a top (colour and
-pattern) and a bottom (colour and type) drawn from small palettes, so many identities share
-their top or their bottom. Those pairs look alike in one half of the body and differ in the
-other — exactly where the global and the local feature spaces disagree (paper Figure 3).
+with the structure SECRET is about (see ``synthetic_styles``: shared tops and bottoms) and
+with the evaluation protocol's quirks: disjoint train/test identities, one query per
+identity in some of its cameras, gallery distractors (pid 0) and junk boxes (pid -1) that
+the reader must drop. ``read_dataset(out_dir, "market1501")`` reads a domain back.
 
-A domain is a set of camera styles (background, colour cast, illumination, blur, noise,
-viewpoint), so three domains with different styles stand in for Market-1501, DukeMTMC-reID
-and MSMT17 in the three transfer tasks of Table 1.
+Generation is deterministic: every shot draws from its own seed derived from (spec seed,
+identity, camera, shot), so the images do not depend on generation order or on the number
+of worker processes.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
+import zlib
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
-from PIL import Image, ImageFilter
 
 from secret_core.data.readers import read_dataset
 from secret_core.data.records import ReidDataset
+from secret_core.data.synthetic_render import Camera, Identity, render, sample_cameras
+from secret_core.data.synthetic_render import sample_identities as _sample_identities
+from secret_core.data.synthetic_styles import DOMAIN_STYLES, DomainStyle
 from secret_core.errors import SecretError
 from secret_core.io import write_json
 
-# Palettes (RGB 0..1). Few entries on purpose: identities must share tops and bottoms.
-TOP_COLOURS = np.array(
-    [
-        [0.85, 0.15, 0.15],
-        [0.15, 0.35, 0.85],
-        [0.95, 0.95, 0.95],
-        [0.10, 0.10, 0.12],
-        [0.20, 0.65, 0.25],
-        [0.95, 0.80, 0.15],
-        [0.55, 0.25, 0.65],
-        [0.95, 0.55, 0.70],
-    ]
-)
-TOP_PATTERNS = ("solid", "stripes", "logo", "two_tone")
-BOTTOM_COLOURS = np.array(
-    [
-        [0.12, 0.15, 0.35],
-        [0.08, 0.08, 0.08],
-        [0.55, 0.50, 0.42],
-        [0.40, 0.40, 0.45],
-        [0.75, 0.70, 0.55],
-        [0.45, 0.10, 0.12],
-    ]
-)
-BOTTOM_TYPES = ("trousers", "shorts", "skirt")
-SHOE_COLOURS = np.array([[0.05, 0.05, 0.05], [0.9, 0.9, 0.9], [0.45, 0.25, 0.10]])
-HAIR_COLOURS = np.array([[0.05, 0.04, 0.03], [0.35, 0.20, 0.08], [0.75, 0.60, 0.30]])
-SKIN_COLOURS = np.array([[0.95, 0.78, 0.65], [0.80, 0.60, 0.45], [0.50, 0.35, 0.25]])
-BAGS = ("none", "none", "backpack", "handbag")
-
-
-@dataclass(frozen=True)
-class DomainStyle:
-    """How a domain's cameras look: ranges each camera's style is drawn from."""
-
-    background_palette: tuple[tuple[float, float, float], ...]
-    texture: float  # amplitude of background texture
-    cast: float  # strength of per-camera colour cast
-    brightness: tuple[float, float]
-    blur: tuple[float, float]  # Gaussian radius in pixels at 128x64
-    noise: float  # std of pixel noise
-    scale: tuple[float, float]  # person height relative to the image
-    shift: float  # horizontal jitter relative to width
-
-
-DOMAIN_STYLES: dict[str, DomainStyle] = {
-    # bright outdoor campus, mild casts (Market-like)
-    "synth_a": DomainStyle(
-        ((0.55, 0.60, 0.55), (0.65, 0.65, 0.60), (0.50, 0.55, 0.60)),
-        0.06,
-        0.10,
-        (0.9, 1.15),
-        (0.0, 0.6),
-        0.02,
-        (0.86, 0.96),
-        0.05,
-    ),
-    # grey, darker, bluish, blurrier (Duke-like)
-    "synth_b": DomainStyle(
-        ((0.35, 0.38, 0.45), (0.45, 0.45, 0.48), (0.30, 0.33, 0.30)),
-        0.10,
-        0.18,
-        (0.65, 0.95),
-        (0.4, 1.1),
-        0.035,
-        (0.80, 0.95),
-        0.08,
-    ),
-    # many cameras, indoor/outdoor mix, strong casts and noise (MSMT-like)
-    "synth_c": DomainStyle(
-        ((0.60, 0.50, 0.40), (0.25, 0.25, 0.30), (0.70, 0.70, 0.72), (0.40, 0.45, 0.35)),
-        0.14,
-        0.25,
-        (0.55, 1.25),
-        (0.0, 1.4),
-        0.05,
-        (0.75, 0.97),
-        0.10,
-    ),
-}
+GENERATOR_VERSION = 2
+MARKER = "synthetic.json"
+JPEG_QUALITY = 90
+_TMP_TAG = ".synthetic-tmp-"
 
 
 @dataclass
 class SyntheticDomainSpec:
-    """Size knobs of one synthetic domain (a config block under ``datasets``)."""
+    """Knobs of one synthetic domain (a ``synthetic:`` block of the config).
+
+    ``num_ids`` training identities and ``num_test_ids`` separate test identities, each seen
+    by 2+ of ``num_cameras`` cameras (None: the style's own count) with
+    ``images_per_id_per_camera`` shots per camera: an int, or ``[lo, hi]`` drawn per
+    identity and camera. ``style`` names a :data:`DOMAIN_STYLES` entry (the "domain").
+    """
 
     name: str
-    style: str
+    style: str = "synth_a"
     seed: int = 0
     num_ids: int = 100
     num_test_ids: int = 100
-    num_cameras: int = 6
-    images_per_id_per_camera: int = 2
+    num_cameras: int | None = None
+    images_per_id_per_camera: int | tuple[int, int] | list[int] = 2
     height: int = 128
     width: int = 64
 
+    def cameras(self) -> int:
+        """The camera count, resolved against the style's default."""
+        if self.num_cameras is not None:
+            return int(self.num_cameras)
+        return DOMAIN_STYLES[self.style].num_cameras if self.style in DOMAIN_STYLES else 0
 
-@dataclass(frozen=True)
-class Identity:
-    top: int
-    top_pattern: int
-    bottom: int
-    bottom_type: int
-    shoes: int
-    hair: int
-    long_hair: bool
-    skin: int
-    bag: int
-    height: float  # relative body height
-    girth: float  # relative body width
-    leg_ratio: float  # legs share of the body
+    def shots_range(self) -> tuple[int, int]:
+        """(lo, hi), inclusive, of shots per identity per camera."""
+        value = self.images_per_id_per_camera
+        if isinstance(value, int | np.integer):
+            return int(value), int(value)
+        lo, hi = value  # validated to be a pair
+        return int(lo), int(hi)
 
-
-@dataclass(frozen=True)
-class CameraStyle:
-    background: np.ndarray
-    gradient: np.ndarray
-    cast: np.ndarray
-    brightness: float
-    blur: float
-    noise: float
-    mirror: bool
-
-
-def sample_identities(count: int, rng: np.random.Generator) -> list[Identity]:
-    """Identities from small palettes; the (top, bottom) combinations are unique when
-    possible so that identities differ, while tops and bottoms repeat across them."""
-    combos = [
-        (t, p, b, k)
-        for t in range(len(TOP_COLOURS))
-        for p in range(len(TOP_PATTERNS))
-        for b in range(len(BOTTOM_COLOURS))
-        for k in range(len(BOTTOM_TYPES))
-    ]
-    order = rng.permutation(len(combos))
-    ids = []
-    for i in range(count):
-        t, p, b, k = combos[order[i % len(combos)]]
-        ids.append(
-            Identity(
-                top=t,
-                top_pattern=p,
-                bottom=b,
-                bottom_type=k,
-                shoes=int(rng.integers(len(SHOE_COLOURS))),
-                hair=int(rng.integers(len(HAIR_COLOURS))),
-                long_hair=bool(rng.random() < 0.4),
-                skin=int(rng.integers(len(SKIN_COLOURS))),
-                bag=int(rng.integers(len(BAGS))),
-                height=float(rng.uniform(0.9, 1.0)),
-                girth=float(rng.uniform(0.8, 1.2)),
-                leg_ratio=float(rng.uniform(0.42, 0.52)),
+    def validate(self) -> None:
+        """One-line SecretError naming the bad key and the fix."""
+        where = f"synthetic domain '{self.name}'"
+        if self.style not in DOMAIN_STYLES:
+            raise SecretError(
+                f"{where}: unknown style '{self.style}'; use one of {', '.join(DOMAIN_STYLES)}"
             )
-        )
-    return ids
-
-
-def sample_cameras(style: DomainStyle, count: int, rng: np.random.Generator) -> list[CameraStyle]:
-    cams = []
-    for _ in range(count):
-        base = np.array(style.background_palette[int(rng.integers(len(style.background_palette)))])
-        cams.append(
-            CameraStyle(
-                background=np.clip(base + rng.normal(0, 0.05, 3), 0, 1),
-                gradient=rng.normal(0, 0.08, 3),
-                cast=np.clip(1 + rng.normal(0, style.cast, 3), 0.6, 1.4),
-                brightness=float(rng.uniform(*style.brightness)),
-                blur=float(rng.uniform(*style.blur)),
-                noise=style.noise,
-                mirror=bool(rng.random() < 0.5),
+        shots = self.images_per_id_per_camera
+        pair = isinstance(shots, list | tuple) and len(shots) == 2
+        if not (isinstance(shots, int | np.integer) or pair):
+            raise SecretError(
+                f"{where}: images_per_id_per_camera must be an int or [lo, hi], got {shots!r}"
             )
-        )
-    return cams
+        lo, hi = self.shots_range()
+        checks = [
+            ("seed", self.seed >= 0, "a non-negative integer"),
+            ("num_ids", self.num_ids >= 1, "at least 1"),
+            ("num_test_ids", self.num_test_ids >= 1, "at least 1"),
+            ("num_cameras", 2 <= self.cameras() <= 99, "between 2 and 99"),
+            ("images_per_id_per_camera", 1 <= lo <= hi, "at least 1 (and lo <= hi)"),
+            ("height", self.height >= 16, "at least 16"),
+            ("width", self.width >= 8, "at least 8"),
+        ]
+        for key, ok, need in checks:
+            if not ok:
+                raise SecretError(f"{where}: {key} must be {need}; fix it in the config")
 
 
-def render_person(
-    ident: Identity,
-    cam: CameraStyle,
-    style: DomainStyle,
-    height: int,
-    width: int,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """One uint8 image (H, W, 3) of ``ident`` seen by ``cam`` with a random pose jitter."""
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    y = yy / height
-    x = xx / width
-    # background: camera colour, vertical gradient, texture
-    img = cam.background[None, None, :] + cam.gradient[None, None, :] * (y[..., None] - 0.5)
-    img = (
-        img
-        + style.texture
-        * rng.standard_normal((height // 8 + 1, width // 8 + 1, 1))
-        .repeat(8, 0)
-        .repeat(8, 1)[:height, :width]
-    )
-    # ground plane
-    img = np.where((y > 0.93)[..., None], img * 0.7, img)
+class Shot(NamedTuple):
+    """One image to render: where it goes and what seeds it."""
 
-    scale = rng.uniform(*style.scale) * ident.height
-    top_y = 0.98 - scale
-    cx = 0.5 + rng.uniform(-style.shift, style.shift)
-    half_w = 0.20 * ident.girth
-    head_h = 0.13 * scale
-    body = scale - head_h
-    torso_end = top_y + head_h + body * (1 - ident.leg_ratio)
-    legs_end = 0.98 - 0.03 * scale
-
-    skin = SKIN_COLOURS[ident.skin]
-    top_c = TOP_COLOURS[ident.top]
-    bottom_c = BOTTOM_COLOURS[ident.bottom]
-
-    def paint(mask: np.ndarray, colour: np.ndarray) -> None:
-        nonlocal img
-        img = np.where(mask[..., None], colour[None, None, :], img)
-
-    # bag behind the body (backpack) drawn first
-    bag = BAGS[ident.bag]
-    if bag == "backpack":
-        paint(
-            (np.abs(x - (cx + 0.9 * half_w)) < 0.10)
-            & (y > top_y + head_h * 1.1)
-            & (y < top_y + head_h + body * 0.45),
-            np.array([0.25, 0.2, 0.15]),
-        )
-    # legs / bottom
-    leg_zone = (y >= torso_end) & (y < legs_end)
-    legs = (
-        leg_zone
-        & (np.abs(x - cx) < half_w * 0.85)
-        & ~((np.abs(x - cx) < half_w * 0.12) & (y > torso_end + 0.05))
-    )
-    bottom_type = BOTTOM_TYPES[ident.bottom_type]
-    if bottom_type == "trousers":
-        paint(legs, bottom_c)
-    elif bottom_type == "shorts":
-        cut = torso_end + (legs_end - torso_end) * 0.45
-        paint(legs & (y < cut), bottom_c)
-        paint(legs & (y >= cut), skin)
-    else:  # skirt: widening trapezoid, then bare legs
-        cut = torso_end + (legs_end - torso_end) * 0.55
-        widen = half_w * (0.9 + 0.6 * (y - torso_end) / max(cut - torso_end, 1e-3))
-        paint(leg_zone & (y < cut) & (np.abs(x - cx) < widen), bottom_c)
-        paint(legs & (y >= cut) & (np.abs(x - cx) > half_w * 0.15), skin)
-    # shoes
-    paint(
-        (y >= legs_end)
-        & (y < 0.995)
-        & (np.abs(x - cx) < half_w * 0.9)
-        & (np.abs(x - cx) > half_w * 0.1),
-        SHOE_COLOURS[ident.shoes],
-    )
-    # torso and arms
-    torso = (y >= top_y + head_h) & (y < torso_end) & (np.abs(x - cx) < half_w)
-    arms = (
-        (y >= top_y + head_h * 1.1)
-        & (y < torso_end + 0.04)
-        & (np.abs(np.abs(x - cx) - half_w * 1.15) < 0.06)
-    )
-    pattern = TOP_PATTERNS[ident.top_pattern]
-    paint(torso | arms, top_c)
-    if pattern == "stripes":
-        stripes = torso & (np.floor((y - top_y) * 40) % 2 == 0)
-        paint(stripes, np.clip(1.0 - top_c * 0.8, 0, 1))
-    elif pattern == "logo":
-        centre_y = top_y + head_h + (torso_end - top_y - head_h) * 0.4
-        paint(
-            torso & (np.abs(x - cx) < half_w * 0.4) & (np.abs(y - centre_y) < 0.05),
-            np.clip(1.0 - top_c, 0, 1),
-        )
-    elif pattern == "two_tone":
-        paint(torso & (x > cx), np.clip(top_c * 0.5, 0, 1))
-    # hands
-    paint(arms & (y >= torso_end), skin)
-    # head and hair
-    head = ((x - cx) / 0.13) ** 2 + ((y - (top_y + head_h / 2)) / (head_h / 2)) ** 2 < 1
-    paint(head, skin)
-    hair_c = HAIR_COLOURS[ident.hair]
-    hair = head & (y < top_y + head_h * 0.35)
-    if ident.long_hair:
-        hair = hair | (
-            (np.abs(x - cx) < 0.15)
-            & (np.abs(x - cx) > 0.09)
-            & (y > top_y)
-            & (y < top_y + head_h * 1.6)
-        )
-    paint(hair, hair_c)
-    if bag == "handbag":
-        paint(
-            (np.abs(x - (cx - half_w * 1.3)) < 0.07) & (np.abs(y - torso_end) < 0.05),
-            np.array([0.6, 0.15, 0.1]),
-        )
-
-    # camera: cast, brightness, noise, mirror
-    jitter = rng.uniform(0.88, 1.12)  # per-shot illumination change within a camera
-    img = img * cam.cast[None, None, :] * cam.brightness * jitter
-    img = img + rng.normal(0, cam.noise, img.shape)
-    if cam.mirror:
-        img = img[:, ::-1]
-    return (np.clip(img, 0, 1) * 255).astype(np.uint8)
+    folder: str
+    name: str
+    person: int  # index into the people list, or -1 for an empty scene
+    cam: int
+    key: tuple[int, ...]  # seed parts, unique per shot
+    crop: float | None = None
 
 
-def _save(array: np.ndarray, path: Path, blur: float, height: int) -> None:
-    image = Image.fromarray(array)
-    radius = blur * height / 128
-    if radius > 0.15:
-        image = image.filter(ImageFilter.GaussianBlur(radius))
-    image.save(path, quality=90)
+def _seed(spec: SyntheticDomainSpec, *parts: int) -> np.random.Generator:
+    """A generator for one purpose of one domain; the style takes part so that two domains
+    of different styles never share their people even with the same seed."""
+    return np.random.default_rng([spec.seed, zlib.crc32(spec.style.encode()), *parts])
 
 
-def _name(pid: int, cam: int, frame: int, index: int) -> str:
-    """Market-1501 naming: PPPP_cCsS_FFFFFF_NN.jpg (pid -1 is written as '-1')."""
+def _market_name(pid: int, cam: int, frame: int, box: int) -> str:
+    """Market-1501 naming ``PPPP_cCsS_FFFFFF_NN.jpg`` (junk is written as ``-1_c...``)."""
     pid_text = "-1" if pid < 0 else f"{pid:04d}"
-    return f"{pid_text}_c{cam + 1}s1_{frame:06d}_{index:02d}.jpg"
+    return f"{pid_text}_c{cam + 1}s1_{frame:06d}_{box:02d}.jpg"
 
 
-def generate_domain(spec: SyntheticDomainSpec, out_dir: str | os.PathLike) -> ReidDataset:
-    """Write the domain under ``out_dir`` (Market layout) unless it is already complete.
+def _plan(spec: SyntheticDomainSpec, num_extra: int) -> list[Shot]:
+    """Every shot of the domain: train, query/gallery split, distractors and junk."""
+    num_cams, (lo, hi) = spec.cameras(), spec.shots_range()
+    rng = _seed(spec, 3)
+    popularity = rng.dirichlet([3.0] * num_cams)  # some cameras see more people
+    frames = rng.integers(1, 5000, num_cams)
+    shots: list[Shot] = []
 
-    Images are written into a temporary sibling folder that is renamed into place at the
-    end, so an interrupted run never leaves a half-written domain behind.
+    def next_frame(cam: int) -> int:
+        frames[cam] += rng.integers(5, 120)
+        return int(frames[cam])
+
+    for person in range(spec.num_ids + spec.num_test_ids):
+        pid, test = person + 1, person >= spec.num_ids
+        n_cams = 2 + int(rng.binomial(min(num_cams - 2, 4), 0.35))
+        cams = sorted(rng.choice(num_cams, size=n_cams, replace=False, p=popularity).tolist())
+        # at least one camera stays wholly in the gallery, so every query has a match there
+        n_query = min(n_cams - 1, 1 + int(rng.random() < 0.5)) if test else 0
+        query_cams = set(rng.choice(cams, size=n_query, replace=False).tolist())
+        for cam in cams:
+            for shot in range(int(rng.integers(lo, hi + 1))):
+                is_query = cam in query_cams and shot == 0
+                folder = "bounding_box_train" if not test else "bounding_box_test"
+                folder = "query" if is_query else folder
+                name = _market_name(pid, cam, next_frame(cam), 0 if is_query else shot + 1)
+                shots.append(Shot(folder, name, person, cam, (1, person, cam, shot)))
+    first_extra = spec.num_ids + spec.num_test_ids
+    for j in range(num_extra):  # distractors: people outside train and test, gallery only
+        cam = int(rng.integers(num_cams))
+        name = _market_name(0, cam, next_frame(cam), 1)
+        shots.append(Shot("bounding_box_test", name, first_extra + j, cam, (2, j)))
+    for j in range(num_extra):  # junk: empty scenes and badly cut boxes
+        cam = int(rng.integers(num_cams))
+        person = first_extra + j if j % 2 else -1
+        crop = float(rng.uniform(0.3, 0.55)) if j % 2 else None
+        name = _market_name(-1, cam, next_frame(cam), 1)
+        shots.append(Shot("bounding_box_test", name, person, cam, (3, j), crop))
+    return shots
+
+
+# Worker state: set once per process, so shots can be sent without the heavy cameras.
+_STATE: dict[str, Any] = {}
+
+
+def _init_worker(spec: SyntheticDomainSpec, people: list[Identity], cams: list[Camera]) -> None:
+    _STATE.update(spec=spec, people=people, cams=cams, style=DOMAIN_STYLES[spec.style])
+
+
+def _render_shots(folder: str, shots: list[Shot]) -> int:
+    spec: SyntheticDomainSpec = _STATE["spec"]
+    style: DomainStyle = _STATE["style"]
+    for shot in shots:
+        rng = _seed(spec, 5, *shot.key)
+        ident = None if shot.person < 0 else _STATE["people"][shot.person]
+        image = render(
+            ident, _STATE["cams"][shot.cam], style, spec.height, spec.width, rng, shot.crop
+        )
+        image.save(Path(folder) / shot.folder / shot.name, quality=JPEG_QUALITY)
+    return len(shots)
+
+
+def _spec_json(spec: SyntheticDomainSpec) -> dict[str, Any]:
+    """The spec as its JSON round trip, so a tuple and a list of the same values compare
+    equal when the marker is checked."""
+    data = asdict(spec)
+    data["num_cameras"] = spec.cameras()
+    return json.loads(json.dumps(data))
+
+
+def _is_complete(out: Path, spec: SyntheticDomainSpec) -> bool:
+    marker = out / MARKER
+    if not marker.is_file():
+        return False
+    try:
+        content = json.loads(marker.read_text())
+    except json.JSONDecodeError:
+        return False
+    return content.get("generator_version") == GENERATOR_VERSION and content.get(
+        "spec"
+    ) == _spec_json(spec)
+
+
+def _check_replaceable(out: Path) -> None:
+    """Only ever delete a folder this generator wrote (or an empty one)."""
+    if out.is_dir() and not (out / MARKER).is_file() and any(out.iterdir()):
+        raise SecretError(
+            f"{out} exists and is not a synthetic domain (no {MARKER}); move it away or "
+            "choose another output folder"
+        )
+    if out.exists() and not out.is_dir():
+        raise SecretError(f"{out} is a file; remove it or choose another output folder")
+
+
+def _render_all(
+    spec: SyntheticDomainSpec,
+    people: list[Identity],
+    cams: list[Camera],
+    shots: list[Shot],
+    tmp: Path,
+    workers: int,
+) -> None:
+    if workers <= 1:
+        _init_worker(spec, people, cams)
+        _render_shots(str(tmp), shots)
+        return
+    chunks = [shots[i : i + 200] for i in range(0, len(shots), 200)]
+    method = "fork" if "fork" in get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context(method),
+        initializer=_init_worker,
+        initargs=(spec, people, cams),
+    ) as pool:
+        for _ in pool.map(_render_shots, [str(tmp)] * len(chunks), chunks):
+            pass
+
+
+def generate_domain(
+    spec: SyntheticDomainSpec, out_dir: str | os.PathLike, *, workers: int = 1
+) -> ReidDataset:
+    """Write the domain under ``out_dir`` (Market layout) unless it is already there.
+
+    Idempotent: a complete domain (its ``synthetic.json`` marker, written last, matches the
+    spec and generator version) is only re-read. Images go to a temporary sibling folder
+    that is renamed into place at the end, so a killed run never leaves a half domain.
+    ``workers`` > 1 renders in that many processes; the images are identical either way.
     """
+    spec.validate()
     out = Path(out_dir)
-    marker = out / "synthetic.json"
-    if marker.is_file():
-        return read_dataset(out, "market1501")
-    if spec.style not in DOMAIN_STYLES:
-        raise SecretError(
-            f"unknown synthetic style '{spec.style}'; use one of {', '.join(DOMAIN_STYLES)}"
-        )
-    if spec.num_cameras < 2 or spec.num_cameras > 9:
-        raise SecretError(
-            f"synthetic domain {spec.name}: num_cameras must be 2..9 "
-            "(Market naming has one digit per camera)"
-        )
+    if not _is_complete(out, spec):
+        _check_replaceable(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        for stale in out.parent.glob(f".{out.name}{_TMP_TAG}*"):  # from killed runs
+            shutil.rmtree(stale, ignore_errors=True)
+        _build(spec, out, workers)
+    dataset = read_dataset(out, "market1501")
+    dataset.name = spec.name
+    return dataset
+
+
+def _build(spec: SyntheticDomainSpec, out: Path, workers: int) -> None:
     style = DOMAIN_STYLES[spec.style]
-    rng = np.random.default_rng(spec.seed)
-    identities = sample_identities(spec.num_ids + spec.num_test_ids, rng)
-    cameras = sample_cameras(style, spec.num_cameras, rng)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    num_extra = max(2, spec.num_test_ids // 10)
+    people_rng = _seed(spec, 1)
+    people = _sample_identities(spec.num_ids + spec.num_test_ids + num_extra, style, people_rng)
+    cams = sample_cameras(style, spec.cameras(), _seed(spec, 2), spec.height, spec.width)
+    shots = _plan(spec, num_extra)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}{_TMP_TAG}", dir=out.parent))
     try:
         for folder in ("bounding_box_train", "bounding_box_test", "query"):
             (tmp / folder).mkdir()
-        frame = 0
-        for index, ident in enumerate(identities):
-            pid = index + 1
-            is_test = index >= spec.num_ids
-            n_cams = int(rng.integers(2, min(spec.num_cameras, 4) + 1))
-            cams = sorted(rng.choice(spec.num_cameras, size=n_cams, replace=False).tolist())
-            query_cams = set(cams[: 1 + int(rng.random() < 0.5)]) if is_test else set()
-            for cam in cams:
-                for shot in range(spec.images_per_id_per_camera):
-                    frame += 1
-                    arr = render_person(ident, cameras[cam], style, spec.height, spec.width, rng)
-                    if not is_test:
-                        folder = "bounding_box_train"
-                    elif cam in query_cams and shot == 0:
-                        folder = "query"
-                    else:
-                        folder = "bounding_box_test"
-                    _save(
-                        arr,
-                        tmp / folder / _name(pid, cam, frame, shot + 1),
-                        cameras[cam].blur,
-                        spec.height,
-                    )
-        # gallery distractors (pid 0) and junk (pid -1), as in Market-1501
-        extra = max(2, spec.num_test_ids // 10)
-        for pid in [0] * extra + [-1] * extra:
-            frame += 1
-            cam = int(rng.integers(spec.num_cameras))
-            ident = sample_identities(1, rng)[0]
-            arr = render_person(ident, cameras[cam], style, spec.height, spec.width, rng)
-            if pid < 0:  # junk: a badly cropped fragment
-                arr = np.ascontiguousarray(arr[: spec.height // 2])
-                arr = np.array(Image.fromarray(arr).resize((spec.width, spec.height)))
-            _save(arr, tmp / "bounding_box_test" / _name(pid, cam, frame, 1), 0.0, spec.height)
-        write_json(tmp / "synthetic.json", asdict(spec))
+        _render_all(spec, people, cams, shots, tmp, workers)
+        stats = read_dataset(tmp, "market1501").stats()
+        write_json(
+            tmp / MARKER,
+            {
+                "generator_version": GENERATOR_VERSION,
+                "spec": _spec_json(spec),
+                "style": style.description,
+                "stats": stats,
+            },
+        )
         if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+            old = out.with_name(f".{out.name}{_TMP_TAG}old")
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return read_dataset(out, "market1501")
+
+
+def sample_identities(count: int, rng: np.random.Generator, style: str = "synth_a"):
+    """Identities of a named style (a convenience for tests and notebooks)."""
+    return _sample_identities(count, DOMAIN_STYLES[style], rng)

@@ -2,7 +2,8 @@
 
 Written to a temporary name and renamed, so a killed job never leaves a truncated
 checkpoint; read with ``weights_only=True`` so loading never executes pickled code (every
-entry is a tensor, a number, a string or a list/dict of those).
+entry is a tensor, a number, a string or a list/dict of those). Classifier sizes change
+every epoch: load the weights with :func:`load_model_state`, which resizes them first.
 """
 
 from __future__ import annotations
@@ -14,14 +15,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
-from secret_core import BRANCHES
 from secret_core.engine.ema import MeanTeacher
 from secret_core.errors import SecretError
 from secret_core.io import atomic_path
+from secret_core.modeling.state import load_model_state
 from secret_core.seeding import rng_state
+
+__all__ = ["CHECKPOINT_KEYS", "load_checkpoint", "load_model_state", "save_checkpoint"]
 
 CHECKPOINT_KEYS = ("model", "teacher", "optimizer", "epoch", "global_step", "rng", "extra")
 _READ_ERRORS = (
@@ -42,29 +46,60 @@ def save_checkpoint(
     optimizer: torch.optim.Optimizer | None = None,
     epoch: int,
     global_step: int,
-    extra: dict[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> None:
     """Write everything needed to resume or evaluate, atomically.
 
-    ``extra`` must be JSON-like (numbers, strings, lists, dicts); anything else fails before
-    the target is touched.
+    ``extra`` must be JSON-like: numpy scalars and arrays become Python numbers and lists,
+    tuples become lists, tensors are kept; anything else is a SecretError raised before the
+    target is touched (it would otherwise only fail when a weights-only load reads it back).
     """
     state = {
         "model": model.state_dict(),
-        "teacher": teacher.model.state_dict() if teacher is not None else None,
+        "teacher": teacher.state_dict() if teacher is not None else None,
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
         "epoch": int(epoch),
         "global_step": int(global_step),
         "rng": rng_state(),
-        "extra": dict(extra or {}),
+        "extra": _plain(dict(extra or {}), "extra"),
     }
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
 
 
+def _plain(value: Any, where: str) -> Any:
+    """``value`` as types a weights-only unpickler accepts (see :func:`save_checkpoint`)."""
+    if isinstance(value, np.generic):  # before float/int: np.float64 subclasses float
+        return _plain(value.item(), where)
+    if value is None or isinstance(value, torch.Tensor):
+        return value
+    for kind in (bool, int, float, str):  # exact built-ins: subclasses (enums) do not unpickle
+        if isinstance(value, kind):
+            return kind(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str | int):
+                raise SecretError(
+                    f"checkpoint {where} has a key of type {type(key).__name__}; use str keys"
+                )
+            out[key] = _plain(item, f"{where}[{key!r}]")
+        return out
+    raise SecretError(
+        f"checkpoint {where} is a {type(value).__name__}; store numbers, strings, lists, "
+        "dicts or tensors there"
+    )
+
+
 def load_checkpoint(path: str | os.PathLike, map_location: str = "cpu") -> dict[str, Any]:
     """Read a checkpoint with ``weights_only=True``; every key of :data:`CHECKPOINT_KEYS` is
-    present in the result (``teacher``/``optimizer`` None when not saved)."""
+    present in the result (``teacher``/``optimizer``/``rng`` None when not saved)."""
     p = Path(path)
     if not p.is_file():
         raise SecretError(f"checkpoint {p} not found; run the rule that writes it first")
@@ -87,40 +122,3 @@ def load_checkpoint(path: str | os.PathLike, map_location: str = "cpu") -> dict[
     state.setdefault("rng", None)
     state.setdefault("extra", {})
     return state
-
-
-def load_model_state(
-    model: nn.Module, state: Mapping[str, torch.Tensor], strict_backbone: bool = True
-) -> None:
-    """Load ``state`` after resizing each classifier to the stored number of classes.
-
-    Classifier sizes follow the number of refined clusters, which changes every epoch, so a
-    freshly built model cannot take a checkpoint's state as it is. With
-    ``strict_backbone=False`` (a user's state dict as init) the classifiers and any key that
-    is missing or has another shape are skipped, as long as something matches.
-    """
-    if strict_backbone:
-        try:  # SecretError (a wrong classifier width) is a RuntimeError too
-            for branch in BRANCHES:
-                key = f"heads.{branch}.classifier.weight"
-                if key in state:
-                    model.heads[branch].set_classifier(state[key])
-            model.load_state_dict(state)
-        except RuntimeError as exc:
-            first = str(exc).strip().splitlines()[0:2]
-            raise SecretError(
-                f"checkpoint weights do not fit the configured model ({' '.join(first)}); "
-                "check model.arch and last_stride against the run that saved it"
-            ) from None
-        return
-    own = model.state_dict()
-    usable = {
-        k: v
-        for k, v in state.items()
-        if k in own and own[k].shape == v.shape and ".classifier." not in k
-    }
-    if not usable:
-        raise SecretError(
-            "model.init state dict shares no weights with the configured arch; check model.arch"
-        )
-    model.load_state_dict(usable, strict=False)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 
 import torch
 from torch import nn
+
+from secret_core.modeling.state import load_model_state
 
 
 class MeanTeacher:
@@ -21,6 +24,9 @@ class MeanTeacher:
         self.student = student
         self.momentum = float(momentum)
         self.model = copy.deepcopy(student)
+        self._freeze()
+
+    def _freeze(self) -> None:
         for param in self.model.parameters():
             param.requires_grad_(False)
 
@@ -46,3 +52,13 @@ class MeanTeacher:
         student_buffers = dict(self.student.named_buffers())
         for name, t_buf in self.model.named_buffers():
             t_buf.copy_(student_buffers[name])
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """The teacher network's weights (what checkpoints store under ``teacher``)."""
+        return self.model.state_dict()
+
+    def load_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
+        """Load teacher weights saved by :meth:`state_dict`, resizing its classifiers first
+        (the stored epoch may have had another number of clusters); stays frozen."""
+        load_model_state(self.model, state)
+        self._freeze()

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from secret_core import BRANCHES
-from secret_core.device import amp_enabled, autocast
+from secret_core.device import amp_enabled, autocast, channels_last_enabled
 
 
 def extract_features(
@@ -22,12 +22,13 @@ def extract_features(
     """float32 (N, d) per branch, in the loader's order (eval mode, inference mode).
 
     On CUDA the images and weights go channels-last and AMP is used when asked; on the CPU
-    both are skipped (slower there, and AMP would change the results). The model's
-    train/eval mode is restored afterwards.
+    both are skipped (device.py: slower there, and AMP would change the results). The
+    model's train/eval mode is restored afterwards (its memory format is not: channels-last
+    weights also suit the training that follows on CUDA).
     """
     device = torch.device(device)
     use_amp = amp_enabled(device, amp)
-    channels_last = device.type == "cuda"
+    channels_last = channels_last_enabled(device)
     was_training = model.training
     model.eval()
     if channels_last:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -13,9 +13,10 @@ from torch import nn
 from tqdm import tqdm
 
 from secret_core import BRANCHES
-from secret_core.device import amp_enabled, autocast
+from secret_core.device import amp_enabled, autocast, channels_last_enabled
 from secret_core.engine.ema import MeanTeacher
 from secret_core.engine.optim import set_lr
+from secret_core.errors import SecretError
 from secret_core.losses import LossConfig, compute_losses
 
 
@@ -30,6 +31,7 @@ def train_epoch(
     lr_fn: Callable[[int], float] | None = None,
     teacher: MeanTeacher | None = None,
     global_step_start: int = 0,
+    bn_adapt_batches: Iterator[Mapping[str, torch.Tensor] | torch.Tensor] | None = None,
     detach_local: bool = False,
     device: torch.device | str = "cpu",
     amp: bool = False,
@@ -42,12 +44,26 @@ def train_epoch(
     per iteration). With a ``teacher``, its outputs (train mode, no autograd) feed the soft
     losses and it is updated after every optimiser step with that step's global index, so
     the first step of a run (index 0) makes it a copy of the student, as in the authors' code.
+
+    ``bn_adapt_batches`` (source pre-training): one target batch (a loader dict or an image
+    tensor) is drawn per iteration and forwarded after the source batch without autograd and
+    without a loss, only so that BatchNorm's running statistics also see the target domain,
+    as the authors' pre-training does. It must yield at least one batch per iteration.
+
+    Returns ``losses`` (mean of each part of :func:`compute_losses`, incl. ``total``),
+    ``accuracy`` (branch -> training accuracy of its classifier over labelled samples),
+    ``iterations``, ``global_step_end`` and ``seconds``.
     """
     device = torch.device(device)
     use_amp = amp_enabled(device, amp)
+    channels_last = channels_last_enabled(device)
     model.train()
     if teacher is not None:
         teacher.model.train()
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+        if teacher is not None:
+            teacher.model.to(memory_format=torch.channels_last)
     scaler = torch.amp.GradScaler(device.type, enabled=use_amp)
     sums: dict[str, float] = defaultdict(float)
     correct: dict[str, int] = defaultdict(int)
@@ -57,10 +73,12 @@ def train_epoch(
     for iteration, batch in enumerate(bar):
         if lr_fn is not None:
             set_lr(optimizer, lr_fn(iteration))
-        images = batch["images"].to(device, non_blocking=True)
+        images = _images(batch, device, channels_last)
         labels = batch["labels"].to(device, non_blocking=True)
         with autocast(device, use_amp):
             out = model(images, detach_local=detach_local)
+            if bn_adapt_batches is not None:
+                _adapt_bn(model, bn_adapt_batches, device, channels_last, iteration, epoch)
             teacher_out = None
             if teacher is not None:
                 with torch.no_grad():
@@ -96,6 +114,36 @@ def train_epoch(
             stats["seconds"],
         )
     return stats
+
+
+def _images(
+    batch: Mapping[str, torch.Tensor] | torch.Tensor, device: torch.device, channels_last: bool
+) -> torch.Tensor:
+    """The batch's images on ``device``, in the memory format the model uses there."""
+    images = batch["images"] if isinstance(batch, Mapping) else batch
+    images = images.to(device, non_blocking=True)
+    if channels_last:
+        images = images.contiguous(memory_format=torch.channels_last)
+    return images
+
+
+def _adapt_bn(
+    model: nn.Module,
+    batches: Iterator[Mapping[str, torch.Tensor] | torch.Tensor],
+    device: torch.device,
+    channels_last: bool,
+    iteration: int,
+    epoch: int,
+) -> None:
+    """Forward one target batch in train mode without autograd (BN statistics only)."""
+    target = next(batches, None)
+    if target is None:
+        raise SecretError(
+            f"bn_adapt_batches ran out at iteration {iteration} of epoch {epoch}; pass an "
+            "iterator that yields one target batch per iteration (e.g. loop over the loader)"
+        )
+    with torch.no_grad():
+        model(_images(target, device, channels_last))
 
 
 def _count_correct(

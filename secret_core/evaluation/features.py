@@ -6,8 +6,24 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from secret_core.evaluation.distance import feature_distance
+from secret_core.errors import SecretError
+from secret_core.evaluation.distance import BRANCHES, FEATURES, feature_distance
 from secret_core.evaluation.metrics import evaluate
+
+
+def rerank_space(feats: Mapping[str, np.ndarray], feature: str, eta: float) -> np.ndarray:
+    """Features whose squared Euclidean distance re-ranking uses.
+
+    Joint: the concatenation [global, sqrt(eta) top, sqrt(eta) bottom], whose squared
+    distance is d_g^2 + eta (d_t^2 + d_b^2), the squared-distance analogue of Eq. 3.
+    """
+    if feature != "joint":
+        return np.asarray(feats[feature], dtype=np.float32)
+    scale = np.sqrt(max(float(eta), 0.0))
+    parts = [
+        np.asarray(feats[b], dtype=np.float32) * (1.0 if b == "global" else scale) for b in BRANCHES
+    ]
+    return np.concatenate(parts, axis=1)
 
 
 def evaluate_features(
@@ -23,15 +39,29 @@ def evaluate_features(
     max_rank: int = 50,
     chunk_size: int = 256,
 ) -> dict:
-    """Metrics of one inference feature (global, top, bottom, joint with ``eta``)."""
-    if rerank:
-        from secret_core.evaluation.rerank import re_ranking
+    """Metrics of one inference feature (global, top, bottom, or joint with ``eta``).
 
-        rows = re_ranking(query_feats, gallery_feats, feature=feature, eta=eta)
+    The query x gallery distance matrix is never built whole: ``evaluate`` asks for
+    ``chunk_size`` query rows at a time. With ``rerank`` the rows come from k-reciprocal
+    re-ranking (k1 = 20, k2 = 6, lambda = 0.3), also chunked.
+    """
+    if feature not in FEATURES:
+        raise SecretError(f"inference feature '{feature}' is not one of {', '.join(FEATURES)}")
+    needed = BRANCHES if feature == "joint" else (feature,)
+    for side, feats in (("query", query_feats), ("gallery", gallery_feats)):
+        missing = [b for b in needed if b not in feats]
+        if missing:
+            raise SecretError(f"{side} features lack {', '.join(missing)} (needed for '{feature}')")
+    if rerank:
+        from secret_core.evaluation.rerank import re_ranking_rows
+
+        rows = re_ranking_rows(
+            rerank_space(query_feats, feature, eta), rerank_space(gallery_feats, feature, eta)
+        )
     else:
 
         def rows(start: int, stop: int) -> np.ndarray:
-            q = {k: v[start:stop] for k, v in query_feats.items()}
+            q = {b: query_feats[b][start:stop] for b in needed}
             return feature_distance(q, gallery_feats, feature, eta)
 
     return evaluate(rows, q_pids, g_pids, q_camids, g_camids, max_rank, chunk_size=chunk_size)

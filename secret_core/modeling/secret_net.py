@@ -15,7 +15,9 @@ from torch import nn
 from secret_core import BRANCHES
 from secret_core.errors import SecretError
 from secret_core.modeling.backbone import build_backbone
+from secret_core.modeling.ghost_bn import GHOST_SCOPES, convert_ghost_bn
 from secret_core.modeling.heads import BNNeckHead, local_block
+from secret_core.modeling.state import load_model_state, unwrap_state
 
 
 class SecretNet(nn.Module):
@@ -25,6 +27,10 @@ class SecretNet(nn.Module):
     (top and bottom halves) -> a BN neck and classifier each. Training returns the pre-BN
     features (triplet loss), the BN features and the logits; evaluation returns the three
     L2-normalised BN features (clustering and retrieval).
+
+    ``ghost_bn_groups`` (e.g. 4) normalises each quarter of a training batch with its own
+    statistics, emulating the authors' 4-GPU DataParallel; ``ghost_bn_scope`` says whether
+    every BN layer does so (``all``, what DataParallel does) or only the BN necks (``neck``).
     """
 
     def __init__(
@@ -33,6 +39,8 @@ class SecretNet(nn.Module):
         num_classes: Mapping[str, int],
         last_stride: int = 1,
         imagenet: bool = False,
+        ghost_bn_groups: int | None = None,
+        ghost_bn_scope: str = "all",
     ) -> None:
         super().__init__()
         unknown = set(num_classes) - set(BRANCHES)
@@ -48,6 +56,14 @@ class SecretNet(nn.Module):
         self.heads = nn.ModuleDict(
             {b: BNNeckHead(dim, int(num_classes.get(b, 0))) for b in BRANCHES}
         )
+        if ghost_bn_scope not in GHOST_SCOPES:
+            raise SecretError(
+                f"model.ghost_bn_scope '{ghost_bn_scope}' is unknown; use one of "
+                f"{', '.join(GHOST_SCOPES)}"
+            )
+        self.ghost_bn_groups = ghost_bn_groups
+        if ghost_bn_groups is not None:
+            convert_ghost_bn(self if ghost_bn_scope == "all" else self.heads, ghost_bn_groups)
 
     def forward(self, x: torch.Tensor, detach_local: bool = False) -> dict:
         """Train mode: branch -> {feat, bn, logits}; eval mode: branch -> normalised BN feature.
@@ -109,35 +125,49 @@ def build_model(
     num_classes: int | Mapping[str, int] = 0,
     init: str = "none",
     last_stride: int = 1,
+    ghost_bn_groups: int | None = None,
+    ghost_bn_scope: str = "all",
 ) -> SecretNet:
-    """The network with ``init``: ``none``, ``imagenet`` (local torchvision file) or a path
-    to a state dict (raw, or one of our checkpoints, whose student ``model`` is used)."""
+    """The network with ``init``: ``none``, ``imagenet`` (local torchvision file, never
+    downloaded) or a path to a state dict (raw ours, raw torchvision ResNet, DataParallel
+    ``module.`` names, or one of our checkpoints, whose student ``model`` is used).
+
+    ``num_classes`` is one size for all branches or a per-branch dict (missing branches: 0).
+    """
     classes = (
         num_classes if isinstance(num_classes, Mapping) else dict.fromkeys(BRANCHES, num_classes)
     )
     init = str(init or "none")
-    model = SecretNet(arch, classes, last_stride, imagenet=init == "imagenet")
+    model = SecretNet(
+        arch,
+        classes,
+        last_stride,
+        imagenet=init == "imagenet",
+        ghost_bn_groups=ghost_bn_groups,
+        ghost_bn_scope=ghost_bn_scope,
+    )
     if init not in ("none", "imagenet"):
         _init_from_file(model, Path(init).expanduser())
     return model
 
 
 def _init_from_file(model: SecretNet, path: Path) -> None:
+    """Initialise from a user's file; the backbone must load completely (see state.py)."""
     if not path.is_file():
         raise SecretError(
             f"model.init: state dict {path} not found; give an existing file, none or imagenet"
         )
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        obj = torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as exc:
         raise SecretError(
             f"model.init: {path} cannot be read as a state dict ({type(exc).__name__}); "
             "save it with torch.save(model.state_dict(), path)"
         ) from None
-    if isinstance(state, dict) and isinstance(state.get("model"), dict):
-        state = state["model"]
-    if not isinstance(state, dict):
+    state = unwrap_state(obj)
+    if state is None:
         raise SecretError(f"model.init: {path} holds no state dict; give a state-dict file")
-    from secret_core.engine.checkpoint import load_model_state  # engine imports modeling
-
-    load_model_state(model, state, strict_backbone=False)
+    try:
+        load_model_state(model, state, strict=False)
+    except SecretError as exc:
+        raise SecretError(f"{exc} (file {path})") from None

@@ -45,7 +45,14 @@ def cluster_space(
     space = settings["space"]
     feats = space_features(load_arrays(features_path), space)
     start = time.perf_counter()
-    dist = jaccard_distance(feats, k1=settings["k1"], k2=settings["k2"], device=settings["device"])
+    max_distance = float(settings.get("max_distance", 1.0))
+    dist = jaccard_distance(
+        feats,
+        k1=settings["k1"],
+        k2=settings["k2"],
+        device=settings["device"],
+        max_distance=max_distance,
+    )
     t_dist = time.perf_counter() - start
     if settings["eps"] != "auto":
         eps, eps_source = float(settings["eps"]), "config"
@@ -53,6 +60,11 @@ def cluster_space(
         eps, eps_source = float(read_json(eps_from[0])["eps"]), "epoch 1"
     else:
         eps, eps_source = float(choose_eps(dist, rho=settings["rho"])), "chosen"
+    if eps >= max_distance:
+        raise SecretError(
+            f"adapt.eps {eps:.3f} must be below adapt.max_distance "
+            f"{max_distance}: pairs beyond it are not stored; raise max_distance"
+        )
     labels = cluster(feats, eps, min_samples=settings["min_samples"], distance=dist)
     n_clusters = int(labels.max()) + 1 if labels.size else 0
     stats = {

@@ -1,6 +1,10 @@
-"""Mutual refinement of pseudo labels and label-quality metrics."""
+"""Mutual refinement of pseudo labels (paper Algorithms 1 and 2) and label-quality metrics.
 
-from secret_core.refinement.mutual import eliminate_noisy, mutual_refine, reindex
+``reindex`` is exported for the pipeline, which renumbers unrefined label sets the same way.
+"""
+
+from secret_core.refinement.labels import reindex
+from secret_core.refinement.mutual import eliminate_noisy, mutual_refine
 from secret_core.refinement.quality import (
     consistency,
     label_accuracy,

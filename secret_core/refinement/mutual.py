@@ -1,9 +1,10 @@
 """Mutual refinement of pseudo labels (paper Algorithms 1 and 2), vectorised.
 
-Each feature space keeps only the pseudo labels that agree with the other space(s): the
-global space is filtered by both local spaces, each local space by the global one. Counting
-members per (target label, reference label) pair with one ``np.unique`` over pair codes
-makes an epoch's refinement take milliseconds at MSMT17 size.
+Each feature space keeps only the pseudo labels its partner space(s) agree with: the global
+labels are filtered by both local spaces, each local space by the global one. Algorithm 2's
+loop over clusters and reference labels becomes one count of members per (target label,
+reference label) pair, a bincount over pair codes (``labels.pair_counts``), so refining an
+MSMT17-sized epoch takes milliseconds.
 """
 
 from __future__ import annotations
@@ -11,58 +12,50 @@ from __future__ import annotations
 import numpy as np
 
 from secret_core.errors import SecretError
+from secret_core.refinement.labels import compact, pair_counts, reindex, same_length
 
 DENOMINATORS = ("clustered", "all")
-
-
-def _check(target: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    target = np.asarray(target, dtype=np.int64)
-    reference = np.asarray(reference, dtype=np.int64)
-    if target.shape != reference.shape or target.ndim != 1:
-        raise SecretError(
-            f"label arrays must be 1-D and of equal length, got {target.shape} "
-            f"and {reference.shape}"
-        )
-    return target, reference
+"""``clustered``: shares over members labelled in the reference (the authors' code);
+``all``: shares over the whole target cluster (the paper's text)."""
 
 
 def eliminate_noisy(
     target: np.ndarray, reference: np.ndarray, k: float, *, denominator: str = "clustered"
 ) -> np.ndarray:
-    """Algorithm 2: keep a member of target cluster l only if its reference label holds a
-    share of the cluster strictly greater than ``k``; everything else becomes -1.
+    """Algorithm 2: target labels kept where the reference agrees, -1 elsewhere.
 
-    ``denominator="clustered"`` (the authors' code): members that are outliers in the
-    reference are dropped first and shares count over the remaining members.
-    ``"all"`` (the paper's text): shares count over the whole target cluster. Target label
-    ids are kept as they are.
+    For each target cluster, its members are grouped by their reference label; a group is
+    kept only if its share of the cluster is strictly greater than ``k``. Members that are
+    reference outliers are never kept. With ``denominator="clustered"`` (default, the
+    authors' code) they are also left out of the cluster size; with ``"all"`` (the paper)
+    the share is over the whole target cluster. Target outliers stay -1 and kept members
+    keep their original target ids (no re-indexing here).
+
+    The share is compared as ``count / size > k``: a correctly rounded quotient equals the
+    float ``k`` exactly when the true share is K, so "exactly K" is always dropped, which
+    ``count > k * size`` cannot promise under rounding.
     """
     if denominator not in DENOMINATORS:
         raise SecretError(f"refinement denominator '{denominator}' is not one of {DENOMINATORS}")
-    target, reference = _check(target, reference)
+    if not 0.0 <= float(k) < 1.0:
+        raise SecretError(f"refinement strictness K must be in [0, 1), got {k}")
+    target, reference = same_length((target, "target labels"), (reference, "reference labels"))
     out = np.full_like(target, -1)
-    both = (target >= 0) & (reference >= 0)
-    if not both.any():
+    members = np.flatnonzero(target >= 0)
+    if members.size == 0:
         return out
-    width = int(reference.max()) + 1
-    codes = target[both] * width + reference[both]
-    _, inverse, pair_counts = np.unique(codes, return_inverse=True, return_counts=True)
-    member_counts = pair_counts[inverse]
-    base = target[both] if denominator == "clustered" else target[target >= 0]
-    sizes = np.bincount(base, minlength=int(target.max()) + 1)
-    keep = member_counts > k * sizes[target[both]]
-    idx = np.flatnonzero(both)[keep]
-    out[idx] = target[idx]
-    return out
-
-
-def reindex(labels: np.ndarray) -> np.ndarray:
-    """Labels renumbered 0..C-1 in increasing order of the old ids; -1 stays -1."""
-    labels = np.asarray(labels, dtype=np.int64)
-    out = np.full_like(labels, -1)
-    kept = labels >= 0
-    if kept.any():
-        _, out[kept] = np.unique(labels[kept], return_inverse=True)
+    cluster, n_clusters = compact(target[members])
+    ref = reference[members]
+    in_ref = ref >= 0
+    if not in_ref.any():
+        return out
+    ref_id, n_ref = compact(ref[in_ref])
+    cluster_in_ref = cluster[in_ref]
+    group = pair_counts(cluster_in_ref, ref_id, n_clusters, n_ref)
+    counted = cluster_in_ref if denominator == "clustered" else cluster
+    size = np.bincount(counted, minlength=n_clusters)[cluster_in_ref]
+    keep = members[in_ref][group / size > float(k)]
+    out[keep] = target[keep]
     return out
 
 
@@ -76,16 +69,24 @@ def mutual_refine(
     *,
     denominator: str = "clustered",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Algorithm 1. G' = elim(G, top) ∩ elim(G, bottom); top' = elim(top, G);
-    bottom' = elim(bottom, G). A local space left out (``use_top=False`` is SECRET-T,
-    "without top"; ``use_bottom=False`` is SECRET-B) neither refines G nor is refined.
-    Returns the three label arrays re-indexed per branch, -1 for discarded samples."""
-    g, t = _check(global_labels, top_labels)
-    _, b = _check(global_labels, bottom_labels)
+    """Algorithm 1: (global', top', bottom'), each re-indexed 0..C-1 with -1 for discarded.
+
+    global' keeps a sample's global label only if filtering by top and filtering by bottom
+    both keep it; top' = top filtered by global; bottom' = bottom filtered by global. A local
+    space switched off (``use_top=False``: SECRET-T, refinement between global and bottom
+    only; ``use_bottom=False``: SECRET-B) neither filters the global labels nor is filtered:
+    its labels come back unchanged apart from re-indexing. Re-indexing follows increasing old
+    id (see ``reindex``), so a branch from which nothing was removed keeps DBSCAN's numbering.
+    """
+    g, t, b = same_length(
+        (global_labels, "global labels"),
+        (top_labels, "top labels"),
+        (bottom_labels, "bottom labels"),
+    )
     if not (use_top or use_bottom):
         raise SecretError(
-            "mutual refinement needs at least one local space (use_top or "
-            "use_bottom); use refine: none for no refinement"
+            "mutual refinement needs a local space (use_top or use_bottom); "
+            "for no refinement use the variant's refine: none"
         )
     keep = g >= 0
     top_out, bottom_out = t, b
@@ -95,5 +96,4 @@ def mutual_refine(
     if use_bottom:
         keep &= eliminate_noisy(g, b, k, denominator=denominator) >= 0
         bottom_out = eliminate_noisy(b, g, k, denominator=denominator)
-    global_out = np.where(keep, g, -1)
-    return reindex(global_out), reindex(top_out), reindex(bottom_out)
+    return reindex(np.where(keep, g, -1)), reindex(top_out), reindex(bottom_out)

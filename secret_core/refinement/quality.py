@@ -1,9 +1,12 @@
-"""Pseudo-label quality: the paper's accuracy and consistency, plus NMI / ARI.
+"""Pseudo-label quality: the paper's accuracy and consistency, plus NMI and ARI.
 
-Accuracy of a label set: each cluster takes its dominant ground-truth id; its members with
-that id are clean; a cluster's accuracy is clean / all; the set's accuracy is the mean over
-clusters (outliers, -1, excluded and counted apart). Consistency of two label sets is the
-mean of the accuracy of each measured with the other as the truth.
+Accuracy of a label set (paper, "Consistency Analysis"): each cluster takes its dominant
+ground-truth id; its members with that id are clean; a cluster's accuracy is clean / all; the
+set's accuracy is the mean over clusters. Outliers (-1) belong to no cluster, so they are
+left out and counted apart. Consistency of two label sets is the mean of the accuracy of each
+measured with the other as the truth; it is evaluated on the samples labelled in both sets,
+since a sample one space discarded says nothing about agreement (and an outlier is not a
+cluster that could be dominant).
 """
 
 from __future__ import annotations
@@ -14,75 +17,99 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+from secret_core.errors import SecretError
+from secret_core.refinement.labels import as_labels, compact, pair_counts
 
-def _cluster_purities(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    """Dominant-id share of each cluster of ``pred`` (both arrays already without -1)."""
-    _, pred_idx = np.unique(pred, return_inverse=True)
-    _, truth_idx = np.unique(truth, return_inverse=True)
-    width = int(truth_idx.max()) + 1
-    codes, counts = np.unique(pred_idx * width + truth_idx, return_counts=True)
-    clusters = codes // width
-    dominant = np.zeros(int(pred_idx.max()) + 1, dtype=np.int64)
-    np.maximum.at(dominant, clusters, counts)
-    sizes = np.bincount(pred_idx)
-    return dominant / sizes
+
+def _truth(gt: np.ndarray, n: int) -> np.ndarray:
+    """Ground-truth ids: any integers (no value is special), one per sample."""
+    arr = np.asarray(gt)
+    if arr.ndim != 1 or arr.size != n:
+        raise SecretError(f"ground truth must be 1-D with {n} ids, got shape {arr.shape}")
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise SecretError(f"ground-truth ids must be integers, got dtype {arr.dtype}")
+    return arr.astype(np.int64, copy=False)
+
+
+def cluster_accuracies(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Dominant-id share of each cluster of ``pred`` (ids >= 0 only, any ``truth`` ids)."""
+    if pred.size == 0:
+        return np.zeros(0)
+    cluster, n_clusters = compact(pred)
+    _, truth_id = np.unique(truth, return_inverse=True)
+    group = pair_counts(cluster, truth_id, n_clusters, int(truth_id.max()) + 1)
+    dominant = np.zeros(n_clusters, dtype=np.int64)
+    np.maximum.at(dominant, cluster, group)
+    return dominant / np.bincount(cluster, minlength=n_clusters)
 
 
 def label_accuracy(pred: np.ndarray, gt: np.ndarray) -> dict[str, float | int]:
-    """The paper's pseudo-label accuracy of ``pred`` against ground truth ``gt``."""
-    pred = np.asarray(pred, dtype=np.int64)
-    gt = np.asarray(gt, dtype=np.int64)
+    """The paper's accuracy of ``pred`` against ``gt``, with the counts behind it.
+
+    Keys: ``accuracy`` (mean cluster accuracy; NaN when there is no cluster),
+    ``num_clusters``, ``num_outliers`` (samples with -1, excluded) and ``num_labelled``.
+    """
+    pred = as_labels(pred, "predicted labels")
+    truth = _truth(gt, pred.size)
     labelled = pred >= 0
-    result: dict[str, float | int] = {
-        "num_clusters": int(np.unique(pred[labelled]).size),
-        "num_outliers": int((~labelled).sum()),
+    accuracies = cluster_accuracies(pred[labelled], truth[labelled])
+    return {
+        "accuracy": float(accuracies.mean()) if accuracies.size else float("nan"),
+        "num_clusters": int(accuracies.size),
+        "num_outliers": int(pred.size - labelled.sum()),
         "num_labelled": int(labelled.sum()),
     }
-    result["accuracy"] = (
-        float(_cluster_purities(pred[labelled], gt[labelled]).mean())
-        if labelled.any()
-        else float("nan")
-    )
-    return result
 
 
 def consistency(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean of accuracy(a with b as truth) and accuracy(b with a as truth), over the samples
-    labelled in both (a sample discarded by either space carries no agreement signal)."""
-    a = np.asarray(a, dtype=np.int64)
-    b = np.asarray(b, dtype=np.int64)
+    """Mean of accuracy(a with b as truth) and accuracy(b with a as truth).
+
+    Only samples labelled in both sets take part; NaN when there is none.
+    """
+    a = as_labels(a, "first label set")
+    b = as_labels(b, "second label set")
+    if a.size != b.size:
+        raise SecretError(f"label sets must have equal length, got {a.size} and {b.size}")
     both = (a >= 0) & (b >= 0)
     if not both.any():
         return float("nan")
     a, b = a[both], b[both]
-    return float((_cluster_purities(a, b).mean() + _cluster_purities(b, a).mean()) / 2)
+    return float((cluster_accuracies(a, b).mean() + cluster_accuracies(b, a).mean()) / 2)
 
 
 def overall_consistency(label_sets: Sequence[np.ndarray]) -> float:
-    """Mean consistency over all pairs of feature spaces."""
-    values = [consistency(x, y) for x, y in itertools.combinations(label_sets, 2)]
-    return float(np.nanmean(values)) if values and not np.all(np.isnan(values)) else float("nan")
+    """Mean consistency over all pairs of label sets (the paper's overall consistency).
+
+    Pairs without a commonly labelled sample (NaN) are skipped; NaN if every pair is.
+    """
+    if len(label_sets) < 2:
+        raise SecretError(f"overall consistency needs at least 2 label sets, got {len(label_sets)}")
+    values = np.array([consistency(x, y) for x, y in itertools.combinations(label_sets, 2)])
+    finite = values[~np.isnan(values)]
+    return float(finite.mean()) if finite.size else float("nan")
 
 
 def label_stats(labels: np.ndarray, gt: np.ndarray | None = None) -> dict[str, float | int | None]:
     """Clusters, outliers and kept samples; with ground truth also accuracy, NMI and ARI.
 
-    Values are plain Python numbers (NaN as None) so the result can be written as JSON.
+    NMI and ARI (scikit-learn) are computed over the labelled samples, like the accuracy.
+    Values are plain Python numbers with None for undefined ones, so the dict is JSON-ready.
     """
-    labels = np.asarray(labels, dtype=np.int64)
+    labels = as_labels(labels)
     labelled = labels >= 0
     stats: dict[str, float | int | None] = {
         "num_clusters": int(np.unique(labels[labelled]).size),
-        "num_outliers": int((~labelled).sum()),
+        "num_outliers": int(labels.size - labelled.sum()),
         "num_labelled": int(labelled.sum()),
     }
-    if gt is not None:
-        gt = np.asarray(gt, dtype=np.int64)
-        acc = label_accuracy(labels, gt)["accuracy"]
-        stats["accuracy"] = None if np.isnan(acc) else float(acc)
-        if labelled.sum() > 1:
-            stats["nmi"] = float(normalized_mutual_info_score(gt[labelled], labels[labelled]))
-            stats["ari"] = float(adjusted_rand_score(gt[labelled], labels[labelled]))
-        else:
-            stats["nmi"] = stats["ari"] = None
+    if gt is None:
+        return stats
+    truth = _truth(gt, labels.size)
+    accuracy = label_accuracy(labels, truth)["accuracy"]
+    stats["accuracy"] = None if np.isnan(accuracy) else float(accuracy)
+    if labelled.sum() >= 2:
+        stats["nmi"] = float(normalized_mutual_info_score(truth[labelled], labels[labelled]))
+        stats["ari"] = float(adjusted_rand_score(truth[labelled], labels[labelled]))
+    else:
+        stats["nmi"] = stats["ari"] = None
     return stats

@@ -164,6 +164,31 @@ def eval_epochs(config: Mapping, setting: str) -> list[int]:
     return sorted({0, last, *range(every, last + 1, every)})
 
 
+def checkpoint_epochs(config: Mapping) -> tuple[list[int], list[int]]:
+    """Target epochs whose checkpoint is kept, and those whose checkpoint is temporary.
+
+    An 80-epoch ResNet-50 run writes one checkpoint (model, mean teacher, optimizer) per
+    epoch; keeping them all costs tens of GB per experiment. Resume only needs the newest one,
+    which Snakemake keeps until the next epoch's jobs have read it, so only every
+    ``keep_checkpoints_every``-th epoch and the last epoch of each setting (which evaluation,
+    the eta sweep and rank lists read later) are kept for good. ``0`` keeps only the last.
+    """
+    every = int(config.get("keep_checkpoints_every", 1))
+    settings = ["uda"] + (["usl"] if config.get("usl_datasets") else [])
+    last = {num_epochs(config, s) for s in settings}
+    horizon = max(last)
+    kept = {e for e in range(1, horizon + 1) if every and e % every == 0} | last
+    temporary = [e for e in range(1, horizon + 1) if e not in kept]
+    return sorted(kept), temporary
+
+
+def epoch_pattern(epochs: list[int]) -> str:
+    """A wildcard regex matching exactly these three-digit epochs (nothing when empty)."""
+    if not epochs:
+        return "(?!)"
+    return "|".join(f"{e:03d}" for e in epochs)
+
+
 # --------------------------------------------------------------------------- stage settings
 def stage_settings(
     config: Mapping, variants: Mapping[str, Mapping], stage: str, wildcards: Mapping[str, str]
@@ -203,7 +228,7 @@ def stage_settings(
             "batch_size": evaluation.get("batch_size", 128),
         }
     if stage == "cluster":
-        keys = ("k1", "k2", "min_samples", "eps", "rho")
+        keys = ("k1", "k2", "min_samples", "eps", "rho", "max_distance")
         return {
             "device": runtime["device"],
             "run": run,

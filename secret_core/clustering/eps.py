@@ -1,0 +1,87 @@
+"""The data-driven DBSCAN eps of the UDA Re-ID literature, from the sparse distance alone.
+
+The authors' code takes the dense matrix's upper triangle, drops the zeros, sorts the rest
+and averages the smallest ``round(rho * count)`` of them. In the sparse matrix every
+unstored pair is exactly 1, so the count of non-zero upper-triangle distances is
+N(N-1)/2 minus the stored upper-triangle zeros, and when fewer than the needed number of
+non-zero values are stored the rest of the mean is made of ones.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import scipy.sparse as sp
+
+from secret_core.clustering.checks import check_distance
+from secret_core.errors import SecretError
+
+_ENTRIES_PER_PASS = 1 << 22  # stored entries scanned at once (~100 MiB of temporaries)
+
+
+def _passes(dist: sp.csr_matrix) -> list[tuple[int, int]]:
+    """Row ranges of about _ENTRIES_PER_PASS stored entries each (at least one row)."""
+    n = dist.shape[0]
+    bounds = [0]
+    while bounds[-1] < n:
+        start = bounds[-1]
+        stop = int(np.searchsorted(dist.indptr, dist.indptr[start] + _ENTRIES_PER_PASS, "right"))
+        bounds.append(min(max(stop - 1, start + 1), n))
+    return list(itertools.pairwise(bounds))
+
+
+def _upper_values(dist: sp.csr_matrix, start: int, stop: int) -> np.ndarray:
+    """Stored values (i, j) with j > i of rows [start, stop)."""
+    lo, hi = dist.indptr[start], dist.indptr[stop]
+    rows = np.repeat(np.arange(start, stop), np.diff(dist.indptr[start : stop + 1]))
+    return dist.data[lo:hi][dist.indices[lo:hi] > rows]
+
+
+def choose_eps(
+    distance_csr: sp.spmatrix, rho: float = 1.6e-3, *, max_distance: float = 1.0
+) -> float:
+    """Mean of the smallest ``rho`` fraction of the non-zero upper-triangle distances.
+
+    Two passes over the rows: the first counts the stored zeros (which fixes how many values
+    the mean takes), the second keeps a running set of the smallest values, so memory stays
+    at about twice that count plus one pass. Raises when that count rounds to zero (rho too
+    small for N), where the authors' code would return NaN.
+
+    ``max_distance``: the cut the matrix was computed with (``jaccard_distance``). Below 1,
+    the unstored pairs are no longer all exactly 1, so if the mean needs more than the stored
+    values the result would be wrong; that raises instead.
+    """
+    dist = check_distance(distance_csr)
+    n = dist.shape[0]
+    rho = float(rho)
+    if not 0.0 < rho <= 1.0:
+        raise SecretError(f"eps rho must be in (0, 1], got {rho}")
+    if not 0.0 < float(max_distance) <= 1.0:
+        raise SecretError(f"max_distance must be in (0, 1], got {max_distance}")
+    if n < 2:
+        raise SecretError(f"choosing eps needs at least 2 samples, got {n}")
+    passes = _passes(dist)
+
+    zeros = sum(int(np.count_nonzero(_upper_values(dist, a, b) == 0)) for a, b in passes)
+    count = n * (n - 1) // 2 - zeros
+    top = int(np.round(rho * count))
+    if top < 1:
+        raise SecretError(
+            f"eps rho {rho} selects no pair among the {count} non-zero distances of {n} "
+            "samples; raise rho or set eps to a number"
+        )
+    smallest = np.zeros(0, dtype=np.float64)  # the smallest `top` non-zero values so far
+    for a, b in passes:
+        values = _upper_values(dist, a, b)
+        smallest = np.concatenate([smallest, values[values > 0]])
+        if smallest.size > top:
+            smallest = np.partition(smallest, top - 1)[:top]
+    if smallest.size == top:
+        return float(smallest.mean())
+    if max_distance < 1.0:
+        raise SecretError(
+            f"eps needs the {top} smallest distances but only {smallest.size} are stored below "
+            f"max_distance {max_distance}; raise max_distance (1 stores every pair) or set eps"
+        )
+    return float((smallest.sum() + (top - smallest.size)) / top)  # the rest are unstored 1s

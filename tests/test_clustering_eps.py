@@ -1,0 +1,75 @@
+"""The data-driven eps from sparse values alone equals the authors' dense computation."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from test_clustering_jaccard import blobs, densify
+
+from secret_core.clustering import choose_eps, jaccard_distance
+from secret_core.errors import SecretError
+
+
+def dense_eps(dist: np.ndarray, rho: float) -> float:
+    """The authors' procedure on the dense matrix: upper triangle, non-zeros, sorted, mean of
+    the first round(rho * count)."""
+    upper = np.triu(dist, 1)
+    values = np.sort(upper[np.nonzero(upper)], axis=None)
+    top = np.round(rho * values.size).astype(int)
+    return float(values[:top].mean())
+
+
+@pytest.fixture(scope="module")
+def distance() -> sp.csr_matrix:
+    feats = blobs(450, 16, 26, 0.5, seed=5)
+    feats = np.concatenate([feats, feats[:6]])  # duplicates: zero distances above the diagonal
+    return jaccard_distance(feats, 20, 6, device="cpu")
+
+
+@pytest.mark.parametrize("rho", [1.6e-3, 1e-2, 0.05])
+def test_equals_dense_computation(distance, rho):
+    assert choose_eps(distance, rho) == pytest.approx(dense_eps(densify(distance), rho), rel=1e-6)
+
+
+def test_pads_with_ones_beyond_the_stored_pairs(distance):
+    """rho = 0.9 needs more pairs than are stored: the rest of the mean are the 1s."""
+    upper = sp.triu(distance, 1)
+    assert (upper.data > 0).sum() < 0.9 * (distance.shape[0] * (distance.shape[0] - 1) / 2)
+    assert choose_eps(distance, 0.9) == pytest.approx(dense_eps(densify(distance), 0.9), rel=1e-6)
+
+
+def test_hand_worked_example():
+    """N = 4, stored upper pairs (0,1) 0.2, (0,2) 0 and (2,3) 0.5; the other three are 1.
+    Non-zero pairs: 6 - 1 = 5. rho 0.4 -> 2 of them: (0.2 + 0.5) / 2. rho 0.8 -> 4:
+    (0.2 + 0.5 + 1 + 1) / 4. The lower triangle mirrors and is ignored."""
+    rows = [0, 1, 0, 2, 2, 3, 0, 1, 2, 3]
+    cols = [1, 0, 2, 0, 3, 2, 0, 1, 2, 3]
+    vals = [0.2, 0.2, 0.0, 0.0, 0.5, 0.5, 0, 0, 0, 0]
+    dist = sp.csr_matrix((np.array(vals, np.float32), (rows, cols)), shape=(4, 4))
+    assert choose_eps(dist, 0.4) == pytest.approx(0.35)
+    assert choose_eps(dist, 0.8) == pytest.approx(0.675)
+    assert choose_eps(dist, 0.25) == pytest.approx(0.2)  # round(1.25) = 1
+    assert choose_eps(dist, 0.5) == pytest.approx(0.35)  # round(2.5) = 2: NumPy rounds half to even
+
+
+def test_cut_matrix_gives_the_same_eps_or_raises():
+    """With max_distance < 1 the result is exact while the smallest rho share is stored, and
+    raises (instead of padding with 1s that are really in [max_distance, 1)) otherwise."""
+    feats = blobs(450, 16, 26, 0.5, seed=5)
+    full = jaccard_distance(feats, 20, 6, device="cpu")
+    cut = jaccard_distance(feats, 20, 6, device="cpu", max_distance=0.8)
+    assert choose_eps(cut, 1e-2, max_distance=0.8) == choose_eps(full, 1e-2)
+    with pytest.raises(SecretError, match="max_distance"):
+        choose_eps(cut, 0.5, max_distance=0.8)
+
+
+def test_bad_inputs_raise(distance):
+    with pytest.raises(SecretError, match="rho"):
+        choose_eps(distance, 0.0)
+    with pytest.raises(SecretError, match="rho"):
+        choose_eps(distance, 1.5)
+    with pytest.raises(SecretError, match="selects no pair"):
+        choose_eps(distance[:20, :20], 1e-3)  # 190 pairs * 1e-3 rounds to 0
+    with pytest.raises(SecretError, match="at least 2"):
+        choose_eps(sp.csr_matrix((1, 1), dtype=np.float32), 0.5)
+    with pytest.raises(SecretError, match="square"):
+        choose_eps(distance[:5], 0.5)

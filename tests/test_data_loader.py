@@ -1,0 +1,153 @@
+"""Transforms, the image dataset and the training / evaluation loaders."""
+
+import os
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from secret_core.data import (
+    ImageDataset,
+    Record,
+    build_eval_loader,
+    build_train_loader,
+    build_transforms,
+    read_dataset,
+)
+from secret_core.data.loader import clear_image_cache
+from secret_core.errors import SecretError
+
+
+@pytest.fixture(scope="module")
+def train_records(tiny_domain):
+    return read_dataset(tiny_domain).train
+
+
+def train_loader(records, num_workers=0, seed=3, iterations=2):
+    pids = np.array([r.pid for r in records])
+    labels = np.stack([pids, pids, np.full_like(pids, -1)], axis=1)
+    return build_train_loader(
+        records,
+        labels,
+        pids,
+        height=32,
+        width=16,
+        batch_size=8,
+        num_instances=4,
+        iterations=iterations,
+        seed=seed,
+        num_workers=num_workers,
+        random_erasing=0.5,
+    )
+
+
+def test_transforms_eval_is_deterministic_and_normalised(tiny_domain):
+    image = Image.open(next((tiny_domain / "query").glob("*.jpg")))
+    eval_tf = build_transforms(64, 32, train=False)
+    a, b = eval_tf(image), eval_tf(image)
+    assert a.shape == (3, 64, 32) and a.dtype == torch.float32 and torch.equal(a, b)
+    assert a.min() < 0  # ImageNet normalisation centres the values
+    raw = build_transforms(64, 32, train=False, normalize=False)(image)
+    assert raw.min() >= 0.0 and raw.max() <= 1.0
+
+
+def test_random_erasing_only_when_asked():
+    names = [type(t).__name__ for t in build_transforms(32, 16, train=True).transforms]
+    assert "RandomErasing" not in names and "RandomCrop" in names and "Pad" in names
+    names = [
+        type(t).__name__ for t in build_transforms(32, 16, True, random_erasing=0.5).transforms
+    ]
+    assert names[-1] == "RandomErasing"
+    names = [
+        type(t).__name__ for t in build_transforms(32, 16, False, random_erasing=0.5).transforms
+    ]
+    assert "RandomErasing" not in names and "RandomHorizontalFlip" not in names
+    with pytest.raises(SecretError, match="random_erasing must be a probability"):
+        build_transforms(32, 16, True, random_erasing=2.0)
+
+
+def test_image_dataset_items(train_records):
+    labels = np.arange(len(train_records) * 3).reshape(-1, 3)
+    labels[0, 1] = -1
+    ds = ImageDataset(train_records, build_transforms(32, 16, train=False), labels)
+    item = ds[0]
+    assert item["images"].shape == (3, 32, 16) and item["images"].dtype == torch.float32
+    assert item["labels"].dtype == torch.long and item["labels"].tolist() == [0, -1, 2]
+    assert item["index"] == 0 and item["camid"] == train_records[0].camid
+    no_labels = ImageDataset(train_records, build_transforms(32, 16, train=False))
+    assert no_labels[1]["labels"].tolist() == [-1, -1, -1]
+    with pytest.raises(SecretError, match="labels have shape"):
+        ImageDataset(train_records, None, np.zeros((2, 3)))
+
+
+def test_train_loader_batches(train_records):
+    batch = next(iter(train_loader(train_records)))
+    assert set(batch) == {"images", "labels", "index", "camid"}
+    assert batch["images"].shape == (8, 3, 32, 16)
+    assert batch["labels"].shape == (8, 3) and (batch["labels"][:, 2] == -1).all()
+    assert batch["index"].shape == (8,) and batch["camid"].shape == (8,)
+    pids = np.array([train_records[i].pid for i in batch["index"].tolist()])
+    assert batch["labels"][:, 0].tolist() == pids.tolist()
+    assert len(set(pids.tolist())) == 2  # P = 8 / 4 labels
+
+
+def test_train_loader_reproducible_and_leaves_global_rng_alone(train_records):
+    torch.manual_seed(0)
+    before = torch.get_rng_state()
+    a = [b["images"] for b in train_loader(train_records)]
+    assert torch.equal(torch.get_rng_state(), before)  # augmentation drew privately
+    torch.manual_seed(99)
+    b = [b["images"] for b in train_loader(train_records)]
+    c = [b["images"] for b in train_loader(train_records, seed=4)]
+    assert all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not all(torch.equal(x, y) for x, y in zip(a, c, strict=True))
+
+
+def test_every_pass_over_a_loader_is_the_same(train_records):
+    loader = train_loader(train_records)
+    first = torch.cat([b["images"] for b in loader])
+    assert torch.equal(first, torch.cat([b["images"] for b in loader]))
+
+
+def test_train_loader_with_workers_is_reproducible(train_records):
+    def run():
+        return torch.cat([b["images"] for b in train_loader(train_records, num_workers=2)])
+
+    first, second = run(), run()
+    assert torch.equal(first, second)
+
+
+def test_eval_loader_keeps_order(tiny_domain):
+    records = read_dataset(tiny_domain).gallery
+    loader = build_eval_loader(records, height=32, width=16, batch_size=4)
+    batches = list(loader)
+    assert torch.cat([b["index"] for b in batches]).tolist() == list(range(len(records)))
+    assert torch.cat([b["camid"] for b in batches]).tolist() == [r.camid for r in records]
+    again = torch.cat([b["images"] for b in loader])
+    assert torch.equal(torch.cat([b["images"] for b in batches]), again)
+
+
+def test_missing_image_names_the_file(tmp_path):
+    records = [Record(str(tmp_path / "gone.jpg"), 1, 0)]
+    for cache in (False, True):
+        ds = ImageDataset(records, build_transforms(32, 16, train=False), cache=cache)
+        with pytest.raises(SecretError, match=r"gone\.jpg is missing"):
+            ds[0]
+    (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
+    ds = ImageDataset([Record(str(tmp_path / "broken.jpg"), 1, 0)], None)
+    with pytest.raises(SecretError, match=r"broken\.jpg cannot be decoded"):
+        ds[0]
+
+
+def test_cache_serves_decoded_images_and_notices_changes(tmp_path):
+    clear_image_cache()
+    path = tmp_path / "a.png"
+    Image.new("RGB", (16, 32), (255, 0, 0)).save(path)
+    tf = build_transforms(32, 16, False, normalize=False)
+    ds = ImageDataset([Record(str(path), 1, 0)], tf, cache=True)
+    assert ds[0]["images"][0].mean() == 1.0
+    Image.new("RGB", (16, 32), (0, 0, 255)).save(path)  # same size: the mtime tells
+    os.utime(path, ns=(1, 1))
+    assert ds[0]["images"][2].mean() == 1.0
+    clear_image_cache()

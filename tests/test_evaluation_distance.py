@@ -1,0 +1,85 @@
+"""Distances (Euclidean, cosine, joint Eq. 3) and chunked evaluation from features."""
+
+import numpy as np
+import pytest
+
+from secret_core.errors import SecretError
+from secret_core.evaluation import (
+    evaluate,
+    evaluate_features,
+    feature_distance,
+    joint_distance,
+    pairwise_distance,
+)
+
+BRANCHES = ("global", "top", "bottom")
+
+
+def unit(x):
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_euclidean_is_not_squared_and_cosine():
+    q, g = np.array([[1.0, 0.0]]), np.array([[0.0, 1.0], [1.0, 0.0], [-1.0, 0.0]])
+    assert np.allclose(pairwise_distance(q, g), [[np.sqrt(2), 0, 2]])
+    assert np.allclose(pairwise_distance(q, g, "cosine"), [[1, 0, 2]])
+    with pytest.raises(SecretError):
+        pairwise_distance(q, g, "manhattan")
+    with pytest.raises(SecretError):
+        pairwise_distance(q, np.ones((2, 3)))
+
+
+def test_joint_distance_is_eq3():
+    rng = np.random.default_rng(1)
+    q = {b: unit(rng.normal(size=(3, 4))) for b in BRANCHES}
+    g = {b: unit(rng.normal(size=(5, 4))) for b in BRANCHES}
+
+    def d(a, b):  # plain Euclidean, written out
+        return np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1))
+
+    eta = 0.5
+    expected = (
+        d(q["global"], g["global"])
+        + eta * d(q["top"], g["top"])
+        + eta * d(q["bottom"], g["bottom"])
+    )
+    assert np.allclose(joint_distance(q, g, eta), expected, atol=1e-5)
+    assert np.allclose(feature_distance(q, g, "joint", eta), expected, atol=1e-5)
+    assert np.allclose(feature_distance(q, g, "joint", 0.0), d(q["global"], g["global"]), atol=1e-5)
+    assert np.allclose(feature_distance(q, g, "top"), d(q["top"], g["top"]), atol=1e-5)
+    with pytest.raises(SecretError):
+        feature_distance(q, g, "middle")
+    with pytest.raises(SecretError, match="top"):
+        joint_distance({"global": q["global"]}, g, 1.0)
+
+
+@pytest.fixture(scope="module")
+def feats():
+    rng = np.random.default_rng(2)
+    centres = rng.normal(size=(12, 16))
+
+    def make(pids):
+        return {b: unit(centres[pids] + 0.8 * rng.normal(size=(len(pids), 16))) for b in BRANCHES}
+
+    qp, gp = rng.integers(0, 12, 30), rng.integers(0, 12, 120)
+    qc, gc = rng.integers(0, 3, 30), rng.integers(0, 3, 120)
+    return make(qp), make(gp), qp, gp, qc, gc
+
+
+@pytest.mark.parametrize("feature", ["global", "top", "bottom", "joint"])
+def test_evaluate_features_equals_dense(feats, feature):
+    qf, gf, qp, gp, qc, gc = feats
+    dense = evaluate(feature_distance(qf, gf, feature, 0.7), qp, gp, qc, gc)
+    chunked = evaluate_features(qf, gf, qp, gp, qc, gc, feature=feature, eta=0.7, chunk_size=4)
+    assert chunked["mAP"] == pytest.approx(dense["mAP"], abs=1e-12)
+    assert np.array_equal(chunked["cmc"], dense["cmc"])
+
+
+def test_evaluate_features_rerank_and_errors(feats):
+    qf, gf, qp, gp, qc, gc = feats
+    r = evaluate_features(qf, gf, qp, gp, qc, gc, feature="joint", rerank=True, max_rank=5)
+    assert 0 < r["mAP"] <= 1 and r["cmc"].shape == (5,)
+    with pytest.raises(SecretError, match="bottom"):
+        evaluate_features({"global": qf["global"]}, gf, qp, gp, qc, gc, feature="bottom")
+    with pytest.raises(SecretError):
+        evaluate_features(qf, gf, qp, gp, qc, gc, feature="left")
