@@ -18,19 +18,22 @@ def market_mini() -> Path:
 @pytest.fixture(scope="session")
 def tiny_domain(tmp_path_factory) -> Path:
     """A small synthetic domain on disk (Market layout)."""
-    from secret_core.data import SyntheticDomainSpec, generate_domain
+    from synthetic_specs import tiny_spec
+
+    from secret_core.data import generate_domain
 
     out = tmp_path_factory.mktemp("domain") / "tiny"
-    spec = SyntheticDomainSpec(
-        name="tiny",
-        style="synth_a",
-        seed=3,
-        num_ids=12,
-        num_test_ids=6,
-        num_cameras=3,
-        images_per_id_per_camera=2,
-        height=32,
-        width=16,
-    )
-    generate_domain(spec, out)
+    generate_domain(tiny_spec(), out)
     return out
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny tensors gain nothing from a second thread, and on a shared 2-core machine
+    OpenMP threads waiting for each other make a step 10-500x slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

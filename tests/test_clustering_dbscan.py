@@ -78,3 +78,9 @@ def test_bad_inputs_raise(distance):
         cluster(FEATURES[:10], 0.5, distance=distance)
     with pytest.raises(SecretError, match="sparse"):
         cluster(None, 0.5, distance=densify(distance))
+
+
+def test_recovers_well_separated_blobs():
+    feats = blobs(200, 16, 5, 0.05, seed=3)
+    labels = cluster(feats, eps=0.5, min_samples=4, k1=15, k2=4, device="cpu")
+    assert sorted(set(labels.tolist()) - {-1}) == [0, 1, 2, 3, 4]

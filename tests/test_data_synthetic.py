@@ -10,29 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from synthetic_specs import tiny_spec
 
 import secret_core.data.synthetic as synthetic
-from secret_core.data import DOMAIN_STYLES, SyntheticDomainSpec, generate_domain, read_dataset
+from secret_core.data import DOMAIN_STYLES, generate_domain, read_dataset
 from secret_core.data.synthetic import sample_identities
 from secret_core.errors import SecretError
 
 MARKET_NAME = re.compile(r"^(-1|\d{4})_c(\d+)s1_\d{6}_(\d{2})\.jpg$")
-
-
-def tiny_spec(**changes) -> SyntheticDomainSpec:
-    """The spec of the ``tiny_domain`` fixture in conftest.py, with changes."""
-    base = dict(
-        name="tiny",
-        style="synth_a",
-        seed=3,
-        num_ids=12,
-        num_test_ids=6,
-        num_cameras=3,
-        images_per_id_per_camera=2,
-        height=32,
-        width=16,
-    )
-    return SyntheticDomainSpec(**{**base, **changes})
 
 
 def digest(folder: Path) -> str:

@@ -23,16 +23,6 @@ from secret_core.modeling import build_model
 from secret_core.seeding import rng_state, seed_everything, set_rng_state
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors gain nothing from a second thread, and on a shared 2-core machine
-    OpenMP threads waiting for each other make a step 10-500x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _batch() -> list[dict]:
     labels = torch.tensor([0, 0, 1, 1, 2, 2])[:, None].repeat(1, 3)
     images = torch.randn(6, 3, 32, 16)

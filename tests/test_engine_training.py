@@ -13,16 +13,6 @@ from secret_core.modeling import build_model
 from secret_core.seeding import seed_everything
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors gain nothing from a second thread, and on a shared 2-core machine
-    OpenMP threads waiting for each other make a step 10-500x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def separable_batches(seed: int, batches: int = 4, ignore_top: bool = False) -> list[dict]:
     """Two identities, bright top vs bright bottom images; loader-style dicts."""
     g = torch.Generator().manual_seed(seed)

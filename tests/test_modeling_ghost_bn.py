@@ -9,16 +9,6 @@ from secret_core.errors import SecretError
 from secret_core.modeling import GhostBatchNorm1d, GhostBatchNorm2d, build_model
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors gain nothing from a second thread, and on a shared 2-core machine
-    OpenMP threads waiting for each other make a step 10-500x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_groups_are_normalised_separately_and_first_updates_running_stats():
     torch.manual_seed(0)
     x = torch.randn(8, 3) * torch.tensor([1.0, 2.0, 3.0]) + 5.0

@@ -10,16 +10,6 @@ from secret_core.errors import SecretError
 from secret_core.modeling import ARCHS, build_model, compute_centroids, imagenet_weights_path
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors gain nothing from a second thread, and on a shared 2-core machine
-    OpenMP threads waiting for each other make a step 10-500x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture
 def net():
     torch.manual_seed(0)

@@ -90,3 +90,10 @@ def test_bad_inputs_raise():
         label_stats(np.array([0, 1]), np.array([0.5, 1.0]))
     with pytest.raises(SecretError, match="equal length"):
         consistency(np.array([0, 1]), np.array([0]))
+
+
+def test_label_stats_are_json_friendly():
+    stats = label_stats(np.array([0, 0, 1, -1]), np.array([1, 1, 2, 2]))
+    assert stats["num_clusters"] == 2 and stats["accuracy"] == 1.0
+    assert stats["nmi"] == pytest.approx(1.0) and isinstance(stats["ari"], float)
+    json.dumps(stats)

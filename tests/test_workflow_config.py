@@ -1,5 +1,6 @@
 """Config validation, variant resolution and per-stage settings of the workflow."""
 
+import json
 import re
 from pathlib import Path
 
@@ -143,3 +144,28 @@ def test_table_inputs_cover_tasks_variants_and_seeds(variants):
     inputs = config_check.table_inputs(config, variants, "table1")
     assert len(inputs) == len(config["tasks"]) * 2 * 2
     assert "results/uda/duke2market/secret_mt/seed2/summary.json" in inputs
+
+
+def reversed_keys(value):
+    if isinstance(value, dict):
+        return {key: reversed_keys(value[key]) for key in reversed(list(value))}
+    return value
+
+
+@pytest.mark.parametrize(
+    "stage", ["pretrain", "extract", "cluster", "refine", "finetune", "evaluate", "summary"]
+)
+def test_settings_do_not_depend_on_key_order(variants, stage):
+    """Snakemake reruns a job whose params differ in key order only; ours never do."""
+    config = load("config.yaml")
+    shuffled = reversed_keys(config)
+    wildcards = {"setting": "uda", "task": "duke2market", "variant": "secret_mt", "seed": "1"}
+    if stage not in ("pretrain", "summary"):
+        wildcards["epoch"] = "002"
+    if stage == "cluster":
+        wildcards["space"] = "top"
+    if stage == "pretrain":
+        wildcards = {"dataset": "synth_duke", "seed": "1"}
+    first = config_check.stage_settings(config, variants, stage, wildcards)
+    second = config_check.stage_settings(shuffled, variants, stage, wildcards)
+    assert json.dumps(first) == json.dumps(second)

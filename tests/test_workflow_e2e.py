@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
+from snakemake_cli import MICRO, planned_jobs, snakemake_command
 
-ROOT = Path(__file__).resolve().parents[1]
-MICRO = ROOT / "tests" / "micro_config.yaml"
 # Table 1, one ablation experiment by its own path, one figure and one rank list.
 TARGETS = (
     "results/table1.csv",
@@ -23,19 +23,8 @@ TARGETS = (
 pytestmark = pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake not on PATH")
 
 
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [
-        "snakemake",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(MICRO),
-        "--cores",
-        "2",
-        *args,
-    ]
+def snakemake(workdir: Path, *args: str, configfile: Path = MICRO) -> subprocess.CompletedProcess:
+    cmd = snakemake_command(workdir, *args, configfile=configfile)
     return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
 
 
@@ -99,3 +88,30 @@ def test_snakemake_report_holds_tables_and_figures(micro_run):
     html = (micro_run / "results" / "report.html").read_text(errors="ignore")
     for name in ("table1.csv", "fig6.png", "curves.png", "rank_list.png"):
         assert name in html, name
+
+
+def changed_config(tmp_path: Path, section: str, key: str, value) -> Path:
+    config = yaml.safe_load(MICRO.read_text())
+    config[section][key] = value
+    path = tmp_path / "changed.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_changing_eta_reruns_only_evaluations(micro_run, tmp_path):
+    changed = changed_config(tmp_path, "evaluation", "eta", 0.5)
+    result = snakemake(micro_run, "--dry-run", *TARGETS, configfile=changed)
+    assert result.returncode == 0, result.stderr[-2000:]
+    jobs = planned_jobs(result.stdout + result.stderr)
+    assert jobs.get("evaluate", 0) > 0
+    training = {"pretrain_source", "extract", "cluster", "refine", "finetune", "finetune_kept"}
+    assert not training & set(jobs), jobs
+
+
+def test_changing_k_reruns_refinement_onwards_not_pretraining(micro_run, tmp_path):
+    changed = changed_config(tmp_path, "adapt", "k", 0.6)
+    result = snakemake(micro_run, "--dry-run", *TARGETS, configfile=changed)
+    assert result.returncode == 0, result.stderr[-2000:]
+    jobs = planned_jobs(result.stdout + result.stderr)
+    assert jobs.get("refine", 0) > 0 and jobs.get("finetune_kept", 0) > 0
+    assert "pretrain_source" not in jobs and "prepare_dataset" not in jobs, jobs

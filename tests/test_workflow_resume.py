@@ -17,9 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
+from snakemake_cli import snakemake_command
 
-ROOT = Path(__file__).resolve().parents[1]
-MICRO = ROOT / "tests" / "micro_config.yaml"
 TARGET = "results/uda/micro/secret/seed1/summary.json"
 EXP = "results/uda/micro/secret/seed1"
 
@@ -27,19 +26,7 @@ pytestmark = pytest.mark.skipif(shutil.which("snakemake") is None, reason="snake
 
 
 def command(workdir: Path, *extra: str) -> list[str]:
-    return [
-        "snakemake",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(MICRO),
-        "--cores",
-        "2",
-        *extra,
-        TARGET,
-    ]
+    return snakemake_command(workdir, *extra, TARGET)
 
 
 def run(workdir: Path, *extra: str) -> None:
@@ -49,16 +36,7 @@ def run(workdir: Path, *extra: str) -> None:
 
 def resume(workdir: Path) -> None:
     """The README's resume command: unlock, then rerun with --rerun-incomplete."""
-    unlock = [
-        "snakemake",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(MICRO),
-        "--unlock",
-    ]
+    unlock = snakemake_command(workdir, "--unlock", cores=None)
     subprocess.run(unlock, capture_output=True, text=True, timeout=300, check=True)
     run(workdir, "--rerun-incomplete")
 

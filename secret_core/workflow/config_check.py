@@ -11,6 +11,7 @@ import copy
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -190,7 +191,28 @@ def epoch_pattern(epochs: list[int]) -> str:
 
 
 # --------------------------------------------------------------------------- stage settings
+def canonical(value: Any) -> Any:
+    """``value`` with every mapping's keys sorted (lists keep their order).
+
+    Snakemake compares a job's params with the recorded ones including dict key order, so
+    reordering keys in a YAML file (or a tool re-dumping it) would rerun finished epochs.
+    Params built from the config go through this to depend on values only.
+    """
+    if isinstance(value, Mapping):
+        return {key: canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list | tuple):
+        return [canonical(item) for item in value]
+    return value
+
+
 def stage_settings(
+    config: Mapping, variants: Mapping[str, Mapping], stage: str, wildcards: Mapping[str, str]
+) -> dict:
+    """The settings one stage of one job uses, in canonical key order (see ``canonical``)."""
+    return canonical(_stage_settings(config, variants, stage, wildcards))
+
+
+def _stage_settings(
     config: Mapping, variants: Mapping[str, Mapping], stage: str, wildcards: Mapping[str, str]
 ) -> dict:
     """The settings one stage of one job uses (see the module docstring for why so narrow)."""
@@ -315,7 +337,9 @@ def table_settings(config: Mapping, variants: Mapping, name: str) -> dict:
     else:
         paper = {t: config["datasets"][t].get("paper_dataset") for t in tasks}
         stand_ins = {}
-    return {"name": name, "tasks": tasks, "paper_tasks": paper, "stands_in_for": stand_ins}
+    return canonical(
+        {"name": name, "tasks": tasks, "paper_tasks": paper, "stands_in_for": stand_ins}
+    )
 
 
 def table_tasks(config: Mapping, name: str) -> list[str]:
