@@ -81,15 +81,24 @@ def test_eval_epochs_include_start_and_end():
 def test_checkpoint_epochs_keep_every_nth_and_the_last(every, kept, temporary):
     config = load("config.yaml")
     config.pop("usl_datasets")
-    config["adapt"]["epochs"] = 5
+    config["adapt"].update(epochs=5, eval_every=5)
     config["keep_checkpoints_every"] = every
     assert config_check.checkpoint_epochs(config) == (kept, temporary)
 
 
+def test_checkpoint_epochs_keep_every_evaluated_epoch():
+    """A changed evaluation setting must find its checkpoint, not recompute the chain."""
+    config = load("config.yaml")
+    config.pop("usl_datasets")
+    config["adapt"].update(epochs=7, eval_every=3)
+    config["keep_checkpoints_every"] = 0
+    assert config_check.checkpoint_epochs(config) == ([3, 6, 7], [1, 2, 4, 5])
+
+
 def test_checkpoint_epochs_keep_the_last_epoch_of_each_setting():
     config = load("config.yaml")
-    config["adapt"]["epochs"] = 4
-    config["usl"]["epochs"] = 3
+    config["adapt"].update(epochs=4, eval_every=4)
+    config["usl"].update(epochs=3, eval_every=3)
     config["keep_checkpoints_every"] = 0
     assert config_check.checkpoint_epochs(config) == ([3, 4], [1, 2])
 

@@ -1,8 +1,6 @@
 """End-to-end: Snakemake runs the real rules on a micro config and writes Table 1."""
 
-import csv
 import json
-import math
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,7 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from snakemake_cli import MICRO, planned_jobs, snakemake_command
+from snakemake_cli import (
+    MICRO,
+    check_epoch_outputs,
+    check_table1,
+    planned_jobs,
+    snakemake_command,
+)
 
 # Table 1, one ablation experiment by its own path, one figure and one rank list.
 TARGETS = (
@@ -37,27 +41,11 @@ def micro_run(tmp_path_factory) -> Path:
 
 
 def test_table1_rows_columns_and_values(micro_run):
-    with open(micro_run / "results" / "table1.csv") as fh:
-        rows = list(csv.DictReader(fh))
-    methods = [r["method"] for r in rows]
-    assert methods == ["Source only", "SECRET", "SECRET-Joint", "SECRET(MT)", "SECRET-Joint(MT)"]
-    for row in rows:
-        for column in ("micro_mAP", "micro_R1"):
-            value = float(row[column])
-            assert math.isfinite(value) and 0.0 <= value <= 100.0
-    assert (micro_run / "results" / "table1.md").read_text().startswith("# Table 1")
+    check_table1(micro_run)
 
 
 def test_epoch_outputs_kept_and_features_temporary(micro_run):
-    exp = micro_run / "results" / "uda" / "micro" / "secret" / "seed1"
-    for epoch in ("001", "002"):
-        assert (exp / f"epoch_{epoch}" / "refined.npz").is_file()
-        assert (exp / f"epoch_{epoch}" / "train.json").is_file()
-        assert not (exp / f"epoch_{epoch}" / "features.npz").exists()
-    # keep_checkpoints_every: 2 -> epoch 1's checkpoint was temporary, the last one is kept.
-    assert not (exp / "epoch_001" / "model.pt").exists()
-    assert (exp / "epoch_002" / "model.pt").is_file()
-    assert (exp / "history.csv").is_file()
+    check_epoch_outputs(micro_run)
 
 
 def test_second_invocation_has_nothing_to_do(micro_run):

@@ -8,8 +8,6 @@ are missing and we are root), runs the micro config through the profile with
 job the run submitted was allocated and completed by the Slurm controller.
 """
 
-import csv
-import math
 import os
 import re
 import shutil
@@ -23,9 +21,8 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+from snakemake_cli import ROOT, check_epoch_outputs, check_table1, snakemake_command
 
-ROOT = Path(__file__).resolve().parents[1]
-MICRO = ROOT / "tests" / "micro_config.yaml"
 PROFILE = ROOT / "profiles" / "slurm"
 # Table 1 alone covers every stage: data, pretraining, grouped epochs, summaries, the table.
 TARGETS = ("results/table1.csv",)
@@ -329,9 +326,8 @@ def _snakemake(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProce
 
 def _rule_names(workdir: Path) -> list[str]:
     """All rule names, listed by Snakemake so that renamed or new rules are covered too."""
-    base = ["snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir)]
     listed = subprocess.run(
-        [*base, "--configfile", str(MICRO), "--list-rules"],
+        snakemake_command(workdir, "--list-rules", cores=None),
         capture_output=True,
         text=True,
         timeout=120,
@@ -364,14 +360,8 @@ def slurm_run(slurm: LocalSlurm, tmp_path_factory: pytest.TempPathFactory) -> Sl
     """
     workdir = tmp_path_factory.mktemp("micro_slurm")
     set_resources = [f"{rule}:mem_mb={JOB_MEM_MB}" for rule in _rule_names(workdir)]
-    cmd = [
-        "snakemake",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(MICRO),
+    cmd = snakemake_command(
+        workdir,
         "--profile",
         str(PROFILE),
         *TARGETS,
@@ -397,7 +387,8 @@ def slurm_run(slurm: LocalSlurm, tmp_path_factory: pytest.TempPathFactory) -> Sl
         # Targets come before --config: everything after it is read as config.
         "--config",
         "group_epochs=True",
-    ]
+        cores=None,
+    )
     result = _snakemake(cmd, slurm.env)
     assert result.returncode == 0, (
         f"{result.stderr[-4000:]}\n{slurm.log_tail()}\nworkdir: {workdir}"
@@ -412,31 +403,13 @@ def _submitted_ids(run: SlurmRun) -> set[str]:
 
 def test_table1_rows_columns_and_values(slurm_run: SlurmRun) -> None:
     """The table that jobs on the cluster produced is the complete, finite Table 1."""
-    with open(slurm_run.workdir / "results" / "table1.csv") as fh:
-        rows = list(csv.DictReader(fh))
-    methods = [r["method"] for r in rows]
-    assert methods == ["Source only", "SECRET", "SECRET-Joint", "SECRET(MT)", "SECRET-Joint(MT)"]
-    for row in rows:
-        for column in ("micro_mAP", "micro_R1"):
-            value = float(row[column])
-            assert math.isfinite(value) and 0.0 <= value <= 100.0
-    assert (slurm_run.workdir / "results" / "table1.md").read_text().startswith("# Table 1")
+    check_table1(slurm_run.workdir)
 
 
 def test_epoch_outputs_kept_and_features_temporary(slurm_run: SlurmRun) -> None:
-    """temp() files still go when their readers ran in other Slurm jobs; results stay.
-
-    Epoch 1's features are read inside its own group job, its checkpoint also by the next
-    epoch's group job: both must be deleted, the last epoch's checkpoint kept (as locally).
-    """
-    exp = slurm_run.workdir / "results" / "uda" / "micro" / "secret" / "seed1"
-    for epoch in ("001", "002"):
-        assert (exp / f"epoch_{epoch}" / "refined.npz").is_file()
-        assert (exp / f"epoch_{epoch}" / "train.json").is_file()
-        assert not (exp / f"epoch_{epoch}" / "features.npz").exists()
-    assert not (exp / "epoch_001" / "model.pt").exists()
-    assert (exp / "epoch_002" / "model.pt").is_file()
-    assert (exp / "history.csv").is_file()
+    """temp() files still go when their readers ran in other Slurm jobs (epoch 1's checkpoint
+    is read by the next epoch's group job); results stay, as in the local run."""
+    check_epoch_outputs(slurm_run.workdir)
 
 
 def test_every_job_went_through_slurm(slurm_run: SlurmRun, slurm: LocalSlurm) -> None:

@@ -171,14 +171,16 @@ def checkpoint_epochs(config: Mapping) -> tuple[list[int], list[int]]:
     An 80-epoch ResNet-50 run writes one checkpoint (model, mean teacher, optimizer) per
     epoch; keeping them all costs tens of GB per experiment. Resume only needs the newest one,
     which Snakemake keeps until the next epoch's jobs have read it, so only every
-    ``keep_checkpoints_every``-th epoch and the last epoch of each setting (which evaluation,
-    the eta sweep and rank lists read later) are kept for good. ``0`` keeps only the last.
+    ``keep_checkpoints_every``-th epoch (``0``: none), every evaluated epoch and the last
+    epoch of each setting are kept for good. Evaluated epochs must stay: an evaluation whose
+    params change (say ``evaluation.eta``) would otherwise need its deleted checkpoint back,
+    and Snakemake would recompute the whole chain of epochs to get it.
     """
     every = int(config.get("keep_checkpoints_every", 1))
     settings = ["uda"] + (["usl"] if config.get("usl_datasets") else [])
-    last = {num_epochs(config, s) for s in settings}
-    horizon = max(last)
-    kept = {e for e in range(1, horizon + 1) if every and e % every == 0} | last
+    kept = {e for s in settings for e in eval_epochs(config, s) if e > 0}
+    horizon = max(num_epochs(config, s) for s in settings)
+    kept |= {e for e in range(1, horizon + 1) if every and e % every == 0}
     temporary = [e for e in range(1, horizon + 1) if e not in kept]
     return sorted(kept), temporary
 
