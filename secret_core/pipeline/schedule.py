@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from secret_core.engine.schedule import lr_at
+
 
 def step_multiplier(epoch: int, lr_steps: Sequence[Sequence[float]]) -> float:
     """The multiplier of the last ``[from_epoch, multiplier]`` step reached (1-based epochs)."""
@@ -26,15 +28,18 @@ def lr_function(
     warmup_epochs: int = 0,
     warmup_factor: float = 0.01,
 ) -> Callable[[int], float]:
-    """Iteration -> lr within ``epoch``: linear warm-up from ``warmup_factor``, then steps."""
+    """Iteration -> lr within ``epoch``: linear warm-up from ``warmup_factor``, then steps.
+
+    The warm-up is the engine's (``secret_core.engine.schedule.lr_at``); the config's steps
+    are absolute ``[from_epoch, multiplier]`` pairs, applied once warm-up is over.
+    """
     steps_factor = step_multiplier(epoch, lr_steps)
     warmup_iters = warmup_epochs * iters_per_epoch
 
-    def lr_at(iteration: int) -> float:
-        global_iter = (epoch - 1) * iters_per_epoch + iteration
-        if global_iter < warmup_iters:
-            alpha = global_iter / warmup_iters
-            return base_lr * (warmup_factor * (1 - alpha) + alpha)
-        return base_lr * steps_factor
+    def lr_of(iteration: int) -> float:
+        lr = lr_at(epoch, iteration, iters_per_epoch, base_lr, warmup_epochs, warmup_factor, ())
+        if (epoch - 1) * iters_per_epoch + iteration < warmup_iters:
+            return lr
+        return lr * steps_factor
 
-    return lr_at
+    return lr_of
