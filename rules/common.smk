@@ -1,8 +1,5 @@
 # Helpers shared by the rule files (config validation, variants, settings, paths).
 
-import re
-
-import yaml
 from snakemake.utils import validate
 
 from secret_core.workflow import config_check, layout as paths

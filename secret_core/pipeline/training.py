@@ -11,14 +11,13 @@ import torch
 from secret_core import BRANCHES
 from secret_core.data import build_train_loader, relabel
 from secret_core.device import amp_enabled
-from secret_core.engine import build_optimizer, save_checkpoint, train_epoch
+from secret_core.engine import build_optimizer, lr_function, save_checkpoint, train_epoch
 from secret_core.io import load_arrays, write_json
 from secret_core.losses import LossConfig
 from secret_core.modeling import compute_centroids
 from secret_core.pipeline.datasets import open_dataset
 from secret_core.pipeline.models import new_model, restore, runtime_device
 from secret_core.pipeline.runner import get_logger
-from secret_core.pipeline.schedule import lr_function
 from secret_core.seeding import derive_seed, seed_everything
 
 
