@@ -178,11 +178,17 @@ def fingerprints(config: dict, catalogue: dict) -> dict[str, str]:
             if name == "cluster":
                 wc["space"] = "top"
             groups[name].append(stage(name, wc))
+    for run in runs:
+        start = config_check.start_dir(config, run["setting"], run["task"], 1)[len("results/") :]
+        groups["extract"].append(config_check.start_settings(config, "extract", start))
+        groups["cluster"].append(config_check.start_settings(config, "cluster", start, "top"))
+        groups["evaluate"].append(config_check.start_settings(config, "evaluate", start))
     tables = ("table1", "table2", "table3", "table4")
     groups["table"] = {t: config_check.table_settings(config, catalogue, t) for t in tables}
     groups["figure"] = {f: config_check.figure_settings(config, f) for f in config_check.FIGURES}
     groups["dag"] = {
         "sources": {t: config_check.source_model_dir(config, t, 1) for t in config["tasks"]},
+        "shared": [config_check.start_target_dir(config, r["setting"], r["task"], 1) for r in runs],
         "epochs": [config_check.num_epochs(config, s) for s in config_check.SETTINGS],
         "eval": [config_check.eval_epochs(config, s) for s in config_check.SETTINGS],
         "checkpoints": config_check.checkpoint_epochs(config),

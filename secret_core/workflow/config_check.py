@@ -283,21 +283,11 @@ def _stage_settings(
         run["epoch"] = int(wildcards["epoch"])
     evaluation = dict(config["evaluation"])
     model = _model_settings(config, MODEL_KEYS_LOADED)
+    epoch = run.get("epoch", 0)
     if stage == "extract":
-        return {
-            **_runtime(config),
-            "model": model,
-            "run": run,
-            "mean_teacher": variant["mean_teacher"],
-            "batch_size": evaluation["batch_size"],
-        }
+        return _extract_settings(config, epoch, variant["mean_teacher"])
     if stage == "cluster":
-        return {
-            "device": config.get("device", "auto"),
-            "run": run,
-            "space": wildcards["space"],
-            **{key: adapt[key] for key in CLUSTER_KEYS},
-        }
+        return _cluster_settings(config, setting, epoch, wildcards["space"])
     if stage == "refine":
         return {
             "run": run,
@@ -317,13 +307,7 @@ def _stage_settings(
             out["momentum"] = adapt["momentum"]
         return out
     if stage == "evaluate":
-        return {
-            **_runtime(config),
-            "model": model,
-            "run": run,
-            "mean_teacher": variant["mean_teacher"],
-            **evaluation,
-        }
+        return _evaluate_settings(config, epoch, variant["mean_teacher"])
     if stage == "rank_list":
         return {
             **_runtime(config),
@@ -345,6 +329,70 @@ def prepare_settings(config: Mapping, name: str) -> dict:
     """The params of a dataset job: how to make or find it, not how tables name it."""
     entry = {k: v for k, v in dataset_entry(config, name).items() if k != "paper_dataset"}
     return canonical({"entry": entry, "data_root": config.get("data_root", "")})
+
+
+def _extract_settings(config: Mapping, epoch: int, mean_teacher: bool) -> dict:
+    return {
+        **_runtime(config),
+        "model": _model_settings(config, MODEL_KEYS_LOADED),
+        "run": {"epoch": epoch},
+        "mean_teacher": mean_teacher,
+        "batch_size": config["evaluation"]["batch_size"],
+    }
+
+
+def _cluster_settings(config: Mapping, setting: str, epoch: int, space: str) -> dict:
+    adapt = adapt_settings(config, setting)
+    return {
+        "device": config.get("device", "auto"),
+        "run": {"epoch": epoch},
+        "space": space,
+        **{key: adapt[key] for key in CLUSTER_KEYS},
+    }
+
+
+def _evaluate_settings(config: Mapping, epoch: int, mean_teacher: bool) -> dict:
+    return {
+        **_runtime(config),
+        "model": _model_settings(config, MODEL_KEYS_LOADED),
+        "run": {"epoch": epoch},
+        "mean_teacher": mean_teacher,
+        **dict(config["evaluation"]),
+    }
+
+
+START_PATTERN = r"pretrain/[A-Za-z0-9_]+/bn_[A-Za-z0-9_]+/seed\d+|init/seed\d+"
+
+
+def start_dir(config: Mapping, setting: str, task: str, seed: int | str) -> str:
+    """Folder of the model every experiment of (setting, task, seed) starts from."""
+    if setting == "uda":
+        return source_model_dir(config, task, seed)
+    return f"results/init/seed{seed}"
+
+
+def start_target_dir(config: Mapping, setting: str, task: str, seed: int | str) -> str:
+    """What every variant starting from the same model computes alike, done once.
+
+    The epoch-0 evaluation, the first epoch's features (the start model's, which is also
+    the first teacher) and their clusterings depend only on the start model, the target and
+    the extraction/cluster settings, not on the variant: they live beside the start model,
+    one folder per target, and every experiment reads them from there.
+    """
+    target = target_dataset(config, setting, task)
+    return f"{start_dir(config, setting, task, seed)}/target_{target}"
+
+
+def start_settings(config: Mapping, stage: str, start: str, space: str = "") -> dict:
+    """Params of the shared first-epoch stages (see ``start_target_dir``)."""
+    setting = "usl" if start.startswith("init/") else "uda"
+    if stage == "extract":
+        return canonical(_extract_settings(config, 1, mean_teacher=False))
+    if stage == "cluster":
+        return canonical(_cluster_settings(config, setting, 1, space))
+    if stage == "evaluate":
+        return canonical(_evaluate_settings(config, 0, mean_teacher=False))
+    raise SecretError(f"internal: no shared settings for stage '{stage}'")
 
 
 def source_model_dir(config: Mapping, task: str, seed: int | str) -> str:
