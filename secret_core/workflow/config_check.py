@@ -168,7 +168,7 @@ def eval_epochs(config: Mapping, setting: str) -> list[int]:
 def checkpoint_epochs(config: Mapping) -> tuple[list[int], list[int]]:
     """Target epochs whose checkpoint is kept, and those whose checkpoint is temporary.
 
-    An 80-epoch ResNet-50 run writes one checkpoint (model, mean teacher, optimizer) per
+    An 80-epoch ResNet-50 run writes one checkpoint (model, mean teacher) per
     epoch; keeping them all costs tens of GB per experiment. Resume only needs the newest one,
     which Snakemake keeps until the next epoch's jobs have read it, so only every
     ``keep_checkpoints_every``-th epoch (``0``: none), every evaluated epoch and the last
