@@ -45,7 +45,7 @@ def cluster_space(
     space = settings["space"]
     feats = space_features(load_arrays(features_path), space)
     start = time.perf_counter()
-    max_distance = float(settings.get("max_distance", 1.0))
+    max_distance = float(settings["max_distance"])  # filled by config_check.adapt_settings
     dist = jaccard_distance(
         feats,
         k1=settings["k1"],
@@ -59,11 +59,12 @@ def cluster_space(
     elif eps_from:
         eps, eps_source = float(read_json(eps_from[0])["eps"]), "epoch 1"
     else:
-        eps, eps_source = float(choose_eps(dist, rho=settings["rho"])), "chosen"
+        eps = choose_eps(dist, rho=settings["rho"], max_distance=max_distance)
+        eps_source = "chosen"
     if eps >= max_distance:
         raise SecretError(
-            f"adapt.eps {eps:.3f} must be below adapt.max_distance "
-            f"{max_distance}: pairs beyond it are not stored; raise max_distance"
+            f"adapt.eps {eps:.3f} must be below adapt.max_distance {max_distance}: pairs "
+            f"beyond it are not stored; raise adapt.max_distance (at most 1) or lower adapt.eps"
         )
     labels = cluster(feats, eps, min_samples=settings["min_samples"], distance=dist)
     n_clusters = int(labels.max()) + 1 if labels.size else 0

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from secret_core import MAX_DISTANCE
 from secret_core.errors import SecretError
 
 SETTINGS = ("uda", "usl")
@@ -147,8 +148,13 @@ def target_dataset(config: Mapping, setting: str, task: str) -> str:
 
 # --------------------------------------------------------------------------- schedule
 def adapt_settings(config: Mapping, setting: str) -> dict:
-    """Target-adaptation settings; the fully unsupervised setting replaces some of them."""
+    """Target-adaptation settings; the fully unsupervised setting replaces some of them.
+
+    ``max_distance`` defaults to the library's ``MAX_DISTANCE`` here, not in the schema, so
+    the cluster stage, ``jaccard_distance`` and ``choose_eps`` share one default.
+    """
     adapt = copy.deepcopy(dict(config["adapt"]))
+    adapt.setdefault("max_distance", MAX_DISTANCE)
     if setting == "usl":
         adapt.update(config.get("usl", {}))
     return adapt
