@@ -135,7 +135,7 @@ def _block(
     halves = packed.view(np.uint32)  # (low, high) 32-bit halves of each word, no copy
     keys, bits = (halves[1::2], halves[0::2]) if _LITTLE else (halves[0::2], halves[1::2])
     firsts = np.concatenate(([0], np.flatnonzero(keys[1:] != keys[:-1]) + 1))
-    overlap = _ascending_sums(np.ascontiguousarray(bits), firsts)
+    overlap = _ascending_sums(bits, firsts)
     keys = keys[firsts].astype(np.int64)
     del packed, halves, bits
 
