@@ -29,6 +29,24 @@ def test_shipped_configs_validate():
         config_check.validate_config(load(name), SCHEMA, validate)
 
 
+def test_max_distance_default_is_the_library_one(variants):
+    """No schema default of its own (it once said 0.95 while the functions said 1): a config
+    without adapt.max_distance gives the cluster stage secret_core.MAX_DISTANCE."""
+    from secret_core import MAX_DISTANCE
+
+    schema = yaml.safe_load(SCHEMA.read_text())
+    assert "default" not in schema["properties"]["adapt"]["properties"]["max_distance"]
+    config = load("config.yaml")
+    del config["adapt"]["max_distance"]
+    config_check.validate_config(config, SCHEMA, validate)
+    assert "max_distance" not in config["adapt"]
+    wc = {"setting": "uda", "task": "duke2market", "variant": "secret", "seed": "1"}
+    cluster = config_check.stage_settings(
+        config, variants, "cluster", {**wc, "epoch": "001", "space": "top"}
+    )
+    assert cluster["max_distance"] == MAX_DISTANCE == 1.0
+
+
 def test_unknown_key_is_one_line_naming_it():
     config = load("config.yaml")
     config["adapt"]["epochz"] = 3

@@ -243,7 +243,6 @@ def finetune_epoch(
         out_model,
         model=model,
         teacher=teacher,
-        optimizer=optimizer,
         epoch=epoch,
         global_step=stats["global_step_end"],
         extra={"num_classes": num_classes},

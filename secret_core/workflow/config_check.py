@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from secret_core import MAX_DISTANCE
 from secret_core.errors import SecretError
 
 SETTINGS = ("uda", "usl")
@@ -147,8 +148,13 @@ def target_dataset(config: Mapping, setting: str, task: str) -> str:
 
 # --------------------------------------------------------------------------- schedule
 def adapt_settings(config: Mapping, setting: str) -> dict:
-    """Target-adaptation settings; the fully unsupervised setting replaces some of them."""
+    """Target-adaptation settings; the fully unsupervised setting replaces some of them.
+
+    ``max_distance`` defaults to the library's ``MAX_DISTANCE`` here, not in the schema, so
+    the cluster stage, ``jaccard_distance`` and ``choose_eps`` share one default.
+    """
     adapt = copy.deepcopy(dict(config["adapt"]))
+    adapt.setdefault("max_distance", MAX_DISTANCE)
     if setting == "usl":
         adapt.update(config.get("usl", {}))
     return adapt
@@ -168,7 +174,7 @@ def eval_epochs(config: Mapping, setting: str) -> list[int]:
 def checkpoint_epochs(config: Mapping) -> tuple[list[int], list[int]]:
     """Target epochs whose checkpoint is kept, and those whose checkpoint is temporary.
 
-    An 80-epoch ResNet-50 run writes one checkpoint (model, mean teacher, optimizer) per
+    An 80-epoch ResNet-50 run writes one checkpoint (model, mean teacher) per
     epoch; keeping them all costs tens of GB per experiment. Resume only needs the newest one,
     which Snakemake keeps until the next epoch's jobs have read it, so only every
     ``keep_checkpoints_every``-th epoch (``0``: none), every evaluated epoch and the last
