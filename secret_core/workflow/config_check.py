@@ -32,6 +32,22 @@ def validate_config(config: dict, schema_path: str | Path, validate: Callable) -
         validate(config, str(schema_path), set_default=True)
     except Exception as exc:  # snakemake raises WorkflowError wrapping jsonschema's error
         raise SecretError(_one_line_schema_error(config, schema_path) or str(exc)) from None
+    check_combinations(config)
+
+
+def check_combinations(config: Mapping) -> None:
+    """Settings the schema cannot judge alone (a margin with a soft-margin triplet, an area
+    range whose minimum exceeds its maximum), checked before any job starts by building
+    what the stages will build; raises a one-line SecretError naming the key."""
+    from secret_core.data.erasing import RandomErasingConfig
+    from secret_core.losses.config import LossConfig
+
+    LossConfig.from_config(config.get("pretrain", {}).get("loss"), "pretrain.loss")
+    adapt = config.get("adapt", {})
+    for teacher in (False, True):
+        LossConfig.from_config(adapt.get("loss"), "adapt.loss", mean_teacher=teacher)
+    if "random_erasing" in adapt:
+        RandomErasingConfig.from_config(adapt["random_erasing"], "adapt.random_erasing")
 
 
 def _one_line_schema_error(config: dict, schema_path: str | Path) -> str | None:
@@ -276,6 +292,7 @@ def _stage_settings(
             "lr_steps",
             "random_erasing",
             "momentum",
+            "loss",
         )
         return {
             **runtime,
