@@ -31,6 +31,23 @@ def test_shipped_configs_validate():
     config_check.validate_config(micro, SCHEMA, validate)
 
 
+def test_omitted_new_keys_take_the_authors_defaults():
+    config = load("config.yaml")
+    for section, key in (
+        ("pretrain", "loss"),
+        ("adapt", "loss"),
+        ("adapt", "random_erasing"),
+        ("model", "bn_groups"),
+        ("evaluation", "distance"),
+    ):
+        del config[section][key]
+    config_check.validate_config(config, SCHEMA, validate)
+    shipped = load("config.yaml")
+    for section, key in (("pretrain", "loss"), ("adapt", "loss"), ("adapt", "random_erasing")):
+        assert config[section][key] == shipped[section][key], (section, key)
+    assert config["model"]["bn_groups"] == 1 and config["evaluation"]["distance"] == "euclidean"
+
+
 def test_paper_config_has_the_authors_recipe():
     """The faithful choices of the authors' code, spelled out in paper.yaml."""
     paper = load("paper.yaml")
