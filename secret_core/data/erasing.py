@@ -57,7 +57,8 @@ class RandomErasingConfig:
     def from_config(
         cls, value: Mapping[str, Any] | float | None, key: str = "random_erasing"
     ) -> RandomErasingConfig:
-        """From a config mapping (missing keys: the authors' values) or a bare probability."""
+        """From a config mapping (missing keys: the authors' values), a bare probability, or
+        None (no erasing)."""
         if value is None:
             return cls(p=0.0, key=key)
         if isinstance(value, int | float) and not isinstance(value, bool):
