@@ -33,6 +33,22 @@ def validate_config(config: dict, schema_path: str | Path, validate: Callable) -
         validate(config, str(schema_path), set_default=True)
     except Exception as exc:  # snakemake raises WorkflowError wrapping jsonschema's error
         raise SecretError(_one_line_schema_error(config, schema_path) or str(exc)) from None
+    check_combinations(config)
+
+
+def check_combinations(config: Mapping) -> None:
+    """Settings the schema cannot judge alone (a margin with a soft-margin triplet, an area
+    range whose minimum exceeds its maximum), checked before any job starts by building
+    what the stages will build; raises a one-line SecretError naming the key."""
+    from secret_core.data.erasing import RandomErasingConfig
+    from secret_core.losses.config import LossConfig
+
+    LossConfig.from_config(config.get("pretrain", {}).get("loss"), "pretrain.loss")
+    adapt = config.get("adapt", {})
+    for teacher in (False, True):
+        LossConfig.from_config(adapt.get("loss"), "adapt.loss", mean_teacher=teacher)
+    if "random_erasing" in adapt:
+        RandomErasingConfig.from_config(adapt["random_erasing"], "adapt.random_erasing")
 
 
 def _one_line_schema_error(config: dict, schema_path: str | Path) -> str | None:
@@ -225,6 +241,8 @@ def stage_settings(
 # how it is initialised (a changed init reaches later stages through their input files).
 MODEL_KEYS_LOADED = ("arch", "last_stride", "height", "width")
 MODEL_KEYS_CREATED = (*MODEL_KEYS_LOADED, "init")
+# Ghost BN (``bn_groups``) only changes batch statistics in training mode.
+MODEL_KEYS_TRAINED = (*MODEL_KEYS_LOADED, "bn_groups")
 # Fine-tuning settings (from ``adapt``, or ``usl`` overrides) and the variant fields it reads.
 FINETUNE_KEYS = (
     "iterations",
@@ -268,7 +286,7 @@ def _stage_settings(
         pretrain = {k: v for k, v in config["pretrain"].items() if k != "target_bn"}
         return {
             **_runtime(config),
-            "model": _model_settings(config, MODEL_KEYS_CREATED),
+            "model": _model_settings(config, (*MODEL_KEYS_CREATED, "bn_groups")),
             "pretrain": pretrain,
             "seed": int(wildcards["seed"]),
             "dataset": wildcards["dataset"],
@@ -304,11 +322,12 @@ def _stage_settings(
     if stage == "finetune":
         out = {
             **_runtime(config),
-            "model": model,
+            "model": _model_settings(config, MODEL_KEYS_TRAINED),
             "run": run,
             "variant": {key: variant[key] for key in VARIANT_KEYS["finetune"]},
             **{key: adapt[key] for key in FINETUNE_KEYS if key in adapt},
         }
+        out["loss"] = _finetune_loss(adapt["loss"], variant["mean_teacher"])
         if variant["mean_teacher"]:  # the EMA momentum means nothing without a teacher
             out["momentum"] = adapt["momentum"]
         return out
@@ -329,6 +348,20 @@ def _stage_settings(
             "epochs": int(adapt["epochs"]),
         }
     raise SecretError(f"internal: no settings defined for stage '{stage}'")
+
+
+def _finetune_loss(loss: Mapping, mean_teacher: bool) -> dict:
+    """The part of ``adapt.loss`` a fine-tuning job reads (see ``LossConfig.from_config``):
+    with a teacher its four ``mean_teacher`` weights replace ``ce`` and ``triplet.weight``."""
+    triplet = dict(loss.get("triplet", {}))
+    out = {"label_smoothing": loss.get("label_smoothing", 0.1)}
+    if mean_teacher:
+        triplet.pop("weight", None)
+        out["mean_teacher"] = loss.get("mean_teacher", {})
+    else:
+        out["ce"] = loss.get("ce", 1.0)
+    out["triplet"] = triplet
+    return out
 
 
 def prepare_settings(config: Mapping, name: str) -> dict:
