@@ -45,7 +45,7 @@ def test_omitted_new_keys_take_the_authors_defaults():
     shipped = load("config.yaml")
     for section, key in (("pretrain", "loss"), ("adapt", "loss"), ("adapt", "random_erasing")):
         assert config[section][key] == shipped[section][key], (section, key)
-    assert config["model"]["bn_groups"] == 1 and config["evaluation"]["distance"] == "euclidean"
+    assert config["model"]["bn_groups"] == 1 and config["evaluation"]["distance"] == "squared_euclidean"
 
 
 def test_paper_config_has_the_authors_recipe():
@@ -69,6 +69,8 @@ def test_paper_config_has_the_authors_recipe():
     }
     assert paper["model"]["bn_groups"] == 4 and load("config.yaml")["model"]["bn_groups"] == 1
     assert paper["adapt"]["momentum"] == 0.999
+    assert paper["evaluation"]["distance"] == "squared_euclidean"
+    assert paper["pretrain"]["target_bn"] is True
 
 
 @pytest.mark.parametrize(
@@ -226,7 +228,7 @@ def test_stage_settings_are_narrow(variants):
     assert refine["k"] == 0.4 and "iterations" not in refine
     evaluate = config_check.stage_settings(config, variants, "evaluate", wc)
     assert "k" not in evaluate and evaluate["eta"] == 1.0
-    assert evaluate["distance"] == "euclidean"
+    assert evaluate["distance"] == "squared_euclidean"
     finetune = config_check.stage_settings(config, variants, "finetune", wc)
     loss = {k: v for k, v in config["adapt"]["loss"].items() if k != "mean_teacher"}
     assert finetune["loss"] == config_check.canonical(loss)  # no teacher: no teacher weights
