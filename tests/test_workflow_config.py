@@ -286,3 +286,16 @@ def test_settings_do_not_depend_on_key_order(variants, stage):
     first = config_check.stage_settings(config, variants, stage, wildcards)
     second = config_check.stage_settings(shuffled, variants, stage, wildcards)
     assert json.dumps(first) == json.dumps(second)
+
+
+def test_figure5_draws_the_mean_teacher_runs(variants):
+    """The paper draws every Figure 5 curve with the mean teacher."""
+    config = load("config.yaml")
+    experiments = config_check.figure_experiments(config, "fig5")
+    names = {e["variant"] for e in experiments}
+    assert names == {"secret_mt", "secret_mr_mt", "naive_secret_mt"}
+    for name in names:
+        assert config_check.resolve_variant(variants, name)["mean_teacher"] is True
+    mr, naive = variants["secret_mr_mt"], variants["naive_secret_mt"]
+    assert (mr["refine"], mr["cluster_on"]) == ("none", "separate")
+    assert (naive["refine"], naive["cluster_on"]) == ("none", "concat")
