@@ -42,3 +42,4 @@ rule all:
         expand("results/{table}.csv", table=TABLES),
         expand("results/figures/{figure}.png", figure=FIGURES),
         rules.rank_lists.input,
+
