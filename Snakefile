@@ -42,4 +42,3 @@ rule all:
         expand("results/{table}.csv", table=TABLES),
         expand("results/figures/{figure}.png", figure=FIGURES),
         rules.rank_lists.input,
-

@@ -111,4 +111,3 @@ def epoch_group(wc):
 
 # Grouped jobs must ask for the same GPU resources, so CPU-only stages ask for the GPU too.
 CPU_STAGE_GPU = config["gpu_per_job"] if config.get("group_epochs", False) else 0
-

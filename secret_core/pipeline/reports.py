@@ -9,7 +9,6 @@ from typing import Any
 from secret_core.provenance import describe
 from secret_core.reporting.tables import TABLE_TITLES, build_table, load_summaries, write_table
 
-
 # CSV columns that say what made a table (the same in every row).
 PROVENANCE_COLUMNS = ("package_version", "git_commit", "config", "config_hash")
 

@@ -25,6 +25,7 @@ class UnknownTarget(SystemExit):
     def __init__(self, message: str) -> None:
         super().__init__(f"SecretError: {message}")
 
+
 TABLES = ("table1", "table2", "table3", "table4")
 EXPERIMENT_PATH = re.compile(
     r"^results/(?P<setting>[^/]+)/(?P<task>[^/]+)/(?P<variant>[^/]+)/(?P<seed>[^/]+)(/.*)?$"
@@ -53,7 +54,9 @@ def fail_unknown(
     """Raise :class:`UnknownTarget` for ``target``, which only a catch-all rule matched."""
     figures = tuple(figures)
     problem = target_problem(target, config, variants, set(rule_names), figures)
-    raise UnknownTarget(problem or f"no rule makes '{target}'; known targets: {known_targets(figures)}")
+    raise UnknownTarget(
+        problem or f"no rule makes '{target}'; known targets: {known_targets(figures)}"
+    )
 
 
 def target_problem(
