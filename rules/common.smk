@@ -111,3 +111,10 @@ def epoch_group(wc):
 
 # Grouped jobs must ask for the same GPU resources, so CPU-only stages ask for the GPU too.
 CPU_STAGE_GPU = config["gpu_per_job"] if config.get("group_epochs", False) else 0
+
+
+def unknown_target(path):
+    """Input of the catch-all rules: one line naming the known targets, then stop."""
+    targets.fail_unknown(
+        path, config, VARIANTS, [r.name for r in workflow.rules], config_check.FIGURES
+    )

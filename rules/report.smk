@@ -101,13 +101,6 @@ rule rank_lists:
         ],
 
 
-def unknown_target(path):
-    """Input of the catch-all rules: one line naming the known targets, then stop."""
-    targets.fail_unknown(
-        path, config, VARIANTS, [r.name for r in workflow.rules], config_check.FIGURES
-    )
-
-
 # Catch-all rules: a misspelled table, figure or rule name would otherwise get Snakemake's bare
 # "No rule to produce ...". They match only names no other rule makes, and their input
 # function stops the run (dry runs included) with one line listing the known targets.
