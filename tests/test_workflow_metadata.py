@@ -105,4 +105,4 @@ def test_another_metadata_backend_is_refused(built):
     """`--workflow-profile none` drops the db backend: refused in one line with the fix."""
     result = snakemake(built, "--dry-run", "--workflow-profile", "none", *TARGETS)
     assert result.returncode != 0
-    assert "--persistence-backend db" in result.stderr
+    assert "--persistence-backend db" in result.stdout + result.stderr
