@@ -4,7 +4,11 @@ from pathlib import Path
 
 import pytest
 
-MARKET_MINI = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "market1501_mini"
+# Beside the main checkout (/work/main -> /work/shared) or a worktree (/work/wt/NAME).
+_MINI_CANDIDATES = [
+    Path(__file__).resolve().parents[n] / "shared" / "datasets" / "market1501_mini" for n in (2, 3)
+]
+MARKET_MINI = next((p for p in _MINI_CANDIDATES if p.is_dir()), _MINI_CANDIDATES[0])
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from secret_core.engine import build_optimizer, save_checkpoint, train_epoch
 from secret_core.io import load_arrays, write_json
 from secret_core.losses import LossConfig
 from secret_core.modeling import compute_centroids
-from secret_core.pipeline.datasets import open_dataset
+from secret_core.pipeline.datasets import open_dataset, split_pixels
 from secret_core.pipeline.models import new_model, restore, runtime_device
 from secret_core.pipeline.runner import get_logger
 from secret_core.pipeline.schedule import lr_function
@@ -32,6 +32,7 @@ def pretrain_source(
     seed_everything(seed)
     device = runtime_device(settings)
     dataset = open_dataset(data_summary)
+    pixels = split_pixels(data_summary, dataset, "train", model_cfg)
     pids = relabel([r.pid for r in dataset.train])
     num_ids = int(pids.max()) + 1
     labels = np.repeat(pids[:, None], len(BRANCHES), axis=1)
@@ -53,6 +54,7 @@ def pretrain_source(
             seed=derive_seed(seed, epoch),
             num_workers=settings["num_workers"],
             random_erasing=0.0,
+            pixels=pixels,
         )
         lr_fn = lr_function(
             cfg["lr"], epoch, cfg["iterations"], cfg["lr_steps"], warmup_epochs=cfg["warmup_epochs"]
@@ -182,6 +184,7 @@ def finetune_epoch(
         seed=derive_seed(seed, "sampler"),
         num_workers=settings["num_workers"],
         random_erasing=settings["random_erasing"],
+        pixels=split_pixels(data_summary, dataset, "train", model_cfg),
     )
     optimizer = build_optimizer(model, lr=settings["lr"], weight_decay=settings["weight_decay"])
     loss_cfg = LossConfig.mean_teacher() if mean_teacher else LossConfig()
