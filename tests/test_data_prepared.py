@@ -4,6 +4,7 @@ path, every unreadable file is reported in one error, and later changes are noti
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -24,6 +25,9 @@ def _prepare(root: Path, out: Path, height: int, width: int) -> dict:
         dataset, height, width, out / "pixels.npy", out / "files.npz", out / "unreadable.txt"
     )
     return {"name": "t", "root": str(root), "pixels": info}, dataset
+
+
+SUMMARY = "summary.json"
 
 
 def _eval_images(records, height, width, pixels=None) -> torch.Tensor:
@@ -53,12 +57,12 @@ def _round_trip(root: Path, out: Path, height: int, width: int) -> None:
     summary, dataset = _prepare(root, out, height, width)
     for split in ("train", "query", "gallery"):
         records = getattr(dataset, split)
-        pixels = open_split(summary, out, split, records, height, width)
+        pixels = open_split(summary, out / SUMMARY, split, records, height, width)
         assert torch.equal(
             _eval_images(records, height, width), _eval_images(records, height, width, pixels)
         ), f"{split} at {height}x{width}"
     records = dataset.train
-    pixels = open_split(summary, out, "train", records, height, width)
+    pixels = open_split(summary, out / SUMMARY, "train", records, height, width)
     old = _train_batches(records, height, width)
     new = _train_batches(records, height, width, pixels)
     assert all(torch.equal(a, b) for a, b in zip(old, new, strict=True))
@@ -107,18 +111,21 @@ def test_changed_dataset_is_noticed(tiny_domain, tmp_path):
     out = tmp_path / "prepared"
     summary, dataset = _prepare(root, out, 32, 16)
     train = dataset.train
-    open_split(summary, out, "train", train, 32, 16)  # unchanged: fine
+    open_split(summary, out / SUMMARY, "train", train, 32, 16)  # unchanged: fine
     changed = Path(train[3].path)
     changed.write_bytes(Path(train[4].path).read_bytes())
     os.utime(changed, ns=(1, 1))
-    with pytest.raises(SecretError, match=rf"changed on disk.*{changed.name} was modified"):
-        open_split(summary, out, "train", read_dataset(root).train, 32, 16)
-    open_split(summary, out, "query", read_dataset(root).query, 32, 16)  # other splits fine
+    fix = "delete " + re.escape(str(out / SUMMARY)) + " and rerun"
+    with pytest.raises(SecretError, match=rf"changed on disk.*{changed.name} was modified.*{fix}"):
+        open_split(summary, out / SUMMARY, "train", read_dataset(root).train, 32, 16)
+    open_split(
+        summary, out / SUMMARY, "query", read_dataset(root).query, 32, 16
+    )  # other splits fine
     Path(train[0].path).unlink()
     with pytest.raises(SecretError, match=r"train has \d+ images on disk but \d+ were prepared"):
-        open_split(summary, out, "train", read_dataset(root).train, 32, 16)
+        open_split(summary, out / SUMMARY, "train", read_dataset(root).train, 32, 16)
     with pytest.raises(SecretError, match=r"prepared at 32x16 but the model reads 64x32"):
-        open_split(summary, out, "query", read_dataset(root).query, 64, 32)
+        open_split(summary, out / SUMMARY, "query", read_dataset(root).query, 64, 32)
 
 
 def test_prepare_stage_writes_the_array_and_summary(tmp_path):

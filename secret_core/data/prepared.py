@@ -176,7 +176,7 @@ class PixelArray:
 
 def open_split(
     summary: dict[str, Any],
-    summary_dir: str | Path,
+    summary_path: str | Path,
     split: str,
     records: Sequence[Record],
     height: int,
@@ -189,7 +189,8 @@ def open_split(
     """
     info = summary.get("pixels")
     name = summary.get("name", "dataset")
-    rerun = f"rerun its preparation (snakemake -R prepare_dataset results/data/{name}/summary.json)"
+    summary_dir = Path(summary_path).parent
+    rerun = f"delete {summary_path} and rerun the workflow to prepare it again"
     if not info:
         raise SecretError(f"dataset {name} has no prepared images; {rerun}")
     if (info["height"], info["width"]) != (height, width):

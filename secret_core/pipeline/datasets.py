@@ -81,7 +81,7 @@ def open_pixels(
 ) -> PixelArray:
     """The prepared pixels of one split, checked against the files on disk (size, mtime)."""
     summary = read_json(summary_path)
-    return open_split(summary, Path(summary_path).parent, split, records, height, width)
+    return open_split(summary, summary_path, split, records, height, width)
 
 
 def split_pixels(
