@@ -156,7 +156,7 @@ def main() -> None:
                     results[name].append(run_worker(checkout, worker_args))
             for name, runs in results.items():
                 med = [statistics.median(r[c] for r in runs) for c in COLUMNS]
-                rows.append(f"{label:11} {name:7}" + "".join(f"{v:20.1f}" for v in med))
+                rows.append(f"{label:11} {name:7}" + "".join(f"{v:20.2f}" for v in med))
         print(header)
         print("\n".join(rows))
 

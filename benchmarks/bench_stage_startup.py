@@ -8,6 +8,11 @@ Runs of the two checkouts are interleaved so that a loaded machine hits both ali
     python benchmarks/bench_stage_startup.py --before /work/main --after . --repeat 3
 
 Sizes: micro (tests/micro_config.yaml, N = 72) and demo (config/config.yaml, N = 1,200).
+
+With ``--workflow`` the real rule is measured instead: each checkout's Snakefile runs the
+chain up to one epoch-1 clustering job in its own scratch folder (``--config-name micro`` or
+``demo``), then that job is forced to run again ``--repeat`` times, interleaved, and its
+``benchmark:`` TSV (Snakemake's own wall time ``s`` and ``max_rss``) is printed.
 """
 
 from __future__ import annotations
@@ -71,14 +76,63 @@ def run_job(checkout: Path, folder: Path) -> tuple[float, float, bool]:
     return wall, usage.ru_maxrss / 1024, '"torch": true' in out
 
 
+WORKFLOW = {
+    "micro": ("tests/micro_config.yaml", "results/uda/micro/secret/seed1/epoch_001"),
+    "demo": ("config/config.yaml", "results/uda/duke2market/secret/seed1/epoch_001"),
+}
+
+
+def _snakemake(checkout: Path, workdir: Path, config: str, *args: str) -> None:
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    cmd = ["snakemake", "--snakefile", str(checkout / "Snakefile"), "--directory", str(workdir)]
+    cmd += ["--configfile", str(checkout / config), "--cores", "1", *args, "--quiet", "all"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if proc.returncode:
+        raise SystemExit(f"{checkout}: snakemake failed:\n{proc.stderr[-3000:]}")
+
+
+def workflow_mode(checkouts: dict[str, Path], size: str, repeat: int, scratch: Path) -> None:
+    """Snakemake's own benchmark of the clustering rule, per checkout, reruns interleaved."""
+    config, epoch_dir = WORKFLOW[size]
+    target = f"{epoch_dir}/cluster_global.json"
+    tsv = f"{epoch_dir}/benchmarks/cluster_global.tsv"
+    workdirs = {name: scratch / f"{size}_{name}" for name in checkouts}
+    for name, checkout in checkouts.items():
+        _snakemake(checkout, workdirs[name], config, target)
+    rows: dict[str, list[tuple[float, float]]] = {name: [] for name in checkouts}
+    for _ in range(repeat):
+        for name, checkout in checkouts.items():  # interleaved
+            _snakemake(checkout, workdirs[name], config, "--force", target)
+            lines = (workdirs[name] / tsv).read_text().splitlines()
+            head, values = lines[0].split("\t"), lines[1].split("\t")
+            rows[name].append(
+                (float(values[head.index("s")]), float(values[head.index("max_rss")]))
+            )
+    for name, runs in rows.items():
+        wall = statistics.median(r[0] for r in runs)
+        rss = max(r[1] for r in runs)
+        print(
+            f"{size:6} rule cluster (benchmark TSV) {name:7} s {wall:6.2f}  max_rss {rss:6.0f} MB"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, required=True, help="old checkout (e.g. main)")
     parser.add_argument("--after", type=Path, default=Path("."), help="new checkout")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workflow", choices=sorted(WORKFLOW), help="measure the real rule")
+    parser.add_argument("--scratch", type=Path, help="keep the workflow runs here")
     args = parser.parse_args()
     checkouts = {"before": args.before.resolve(), "after": args.after.resolve()}
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} (shared: noisy)")
+    if args.workflow:
+        if args.scratch:
+            workflow_mode(checkouts, args.workflow, args.repeat, args.scratch.resolve())
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                workflow_mode(checkouts, args.workflow, args.repeat, Path(tmp))
+        return
     print(f"{'size':6} {'N':>6} {'code':7} {'wall s (median)':>16} {'max RSS MiB':>12} torch")
     for size, n in SIZES.items():
         with tempfile.TemporaryDirectory() as tmp:
