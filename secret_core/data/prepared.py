@@ -94,31 +94,34 @@ def write_pixels(
         start = stop
     sizes, mtimes = file_table(records)  # before decoding: a later change must differ
     failures: list[str] = []
-    with atomic_path(pixels_path) as tmp:
-        array = np.lib.format.open_memmap(
-            tmp, mode="w+", dtype=np.uint8, shape=(len(records), height, width, 3)
-        )
-        for i, record in enumerate(records):
+    shape = (len(records), height, width, 3)
+    # Streamed to a plain file (no writable memory map): a 12 GiB MSMT17 array must not
+    # count against the job's memory limit as mapped dirty pages.
+    with atomic_path(pixels_path) as tmp, open(tmp, "wb") as fh:
+        header = {"descr": np.dtype(np.uint8).str, "fortran_order": False, "shape": shape}
+        np.lib.format.write_array_header_1_0(fh, header)
+        for record in records:
             try:
-                array[i] = decode_resized(record.path, height, width)
+                image = decode_resized(record.path, height, width)
             except FileNotFoundError:
                 failures.append(f"{record.path}\tmissing")
             except (UnidentifiedImageError, OSError, ValueError) as exc:
                 failures.append(f"{record.path}\t{type(exc).__name__}: {exc}")
+            else:
+                if not failures:  # after the first failure only the scan goes on
+                    fh.write(image.tobytes())
         if failures:
-            del array
             failures_file = Path(failures_path)
             failures_file.parent.mkdir(parents=True, exist_ok=True)
             failures_file.write_text("\n".join(failures) + "\n")
             shown = ", ".join(f.split("\t")[0] for f in failures[:SHOWN_FAILURES])
-            more = f" and {len(failures) - SHOWN_FAILURES} more" if len(failures) > 5 else ""
+            extra = len(failures) - SHOWN_FAILURES
+            more = f" and {extra} more" if extra > 0 else ""
             raise SecretError(
                 f"{len(failures)} of {len(records)} images of {dataset.root} cannot be read "
                 f"(corrupt, truncated or missing): {shown}{more}; the full list is in "
                 f"{failures_file}; replace or remove them and rerun"
             )
-        array.flush()
-        del array
     paths = np.asarray([r.path for r in records])
     with atomic_path(manifest_path) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, path=paths, size=sizes, mtime_ns=mtimes)
