@@ -16,7 +16,7 @@ from secret_core.data import build_eval_loader, build_train_loader, read_dataset
 from secret_core.data.prepared import open_split, write_pixels
 from secret_core.errors import SecretError
 from secret_core.io import read_json
-from secret_core.pipeline.datasets import prepare_dataset
+from secret_core.pipeline.datasets import open_dataset, open_pixels, prepare_dataset
 
 
 def _prepare(root: Path, out: Path, height: int, width: int) -> dict:
@@ -128,11 +128,12 @@ def test_changed_dataset_is_noticed(tiny_domain, tmp_path):
         open_split(summary, out / SUMMARY, "query", read_dataset(root).query, 64, 32)
 
 
-def test_prepare_stage_writes_the_array_and_summary(tmp_path):
+def test_prepare_stage_writes_the_array_and_summary(tmp_path, monkeypatch):
     from synthetic_specs import TINY
 
     entry = {"synthetic": {k: v for k, v in TINY.items() if k != "name"}}
-    summary_path = tmp_path / "d" / "summary.json"
+    monkeypatch.chdir(tmp_path)  # relative paths, as the workflow passes them
+    summary_path = Path("d") / "summary.json"
     prepare_dataset(
         "d",
         entry,
@@ -140,12 +141,16 @@ def test_prepare_stage_writes_the_array_and_summary(tmp_path):
         str(summary_path),
         height=32,
         width=16,
-        pixels_path=str(tmp_path / "d" / "pixels.npy"),
-        manifest_path=str(tmp_path / "d" / "files.npz"),
-        failures_path=str(tmp_path / "d" / "logs" / "unreadable.txt"),
+        pixels_path="d/pixels.npy",
+        manifest_path="d/files.npz",
+        failures_path="d/logs/unreadable.txt",
     )
     summary = read_json(summary_path)
     total = sum(s["images"] for s in summary["stats"].values())
+    # Later jobs read the dataset from the summary's (resolved) root: the check must pass.
+    dataset = open_dataset(summary_path)
+    pixels = open_pixels(summary_path, "gallery", dataset.gallery, 32, 16)
+    assert len(pixels) == len(dataset.gallery) and pixels[0].shape == (32, 16, 3)
     array = np.load(tmp_path / "d" / "pixels.npy", mmap_mode="r")
     assert array.shape == (total, 32, 16, 3) and array.dtype == np.uint8
     assert summary["pixels"]["splits"]["gallery"][1] == total

@@ -62,11 +62,17 @@ def file_table(records: Sequence[Record]) -> tuple[np.ndarray, np.ndarray]:
     return sizes, mtimes
 
 
-def fingerprint(records: Sequence[Record], sizes: np.ndarray, mtimes: np.ndarray) -> str:
+def relative_paths(records: Sequence[Record], root: str | Path) -> list[str]:
+    """Record paths relative to the dataset root: the summary stores the root resolved, the
+    preparation may have read it through a relative or linked path."""
+    return [os.path.relpath(r.path, root) for r in records]
+
+
+def fingerprint(paths: Sequence[str], sizes: np.ndarray, mtimes: np.ndarray) -> str:
     """Hash of the file list with each file's size and mtime (what the preparation checked)."""
     digest = hashlib.sha256()
-    for record, size, mtime in zip(records, sizes.tolist(), mtimes.tolist(), strict=True):
-        digest.update(f"{record.path}\t{size}\t{mtime}\n".encode())
+    for path, size, mtime in zip(paths, sizes.tolist(), mtimes.tolist(), strict=True):
+        digest.update(f"{path}\t{size}\t{mtime}\n".encode())
     return digest.hexdigest()
 
 
@@ -122,9 +128,9 @@ def write_pixels(
                 f"(corrupt, truncated or missing): {shown}{more}; the full list is in "
                 f"{failures_file}; replace or remove them and rerun"
             )
-    paths = np.asarray([r.path for r in records])
+    paths = relative_paths(records, dataset.root)
     with atomic_path(manifest_path) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, path=paths, size=sizes, mtime_ns=mtimes)
+        np.savez(fh, path=np.asarray(paths), size=sizes, mtime_ns=mtimes)
     return {
         "file": Path(pixels_path).name,
         "manifest": Path(manifest_path).name,
@@ -132,7 +138,7 @@ def write_pixels(
         "width": int(width),
         "splits": bounds,
         "fingerprints": {
-            split: fingerprint(records[a:b], sizes[a:b], mtimes[a:b])
+            split: fingerprint(paths[a:b], sizes[a:b], mtimes[a:b])
             for split, (a, b) in bounds.items()
         },
     }
@@ -208,8 +214,10 @@ def open_split(
             f"but {stop - start} were prepared; the dataset changed since, {rerun}"
         )
     sizes, mtimes = file_table(records)
-    if fingerprint(records, sizes, mtimes) != info["fingerprints"][split]:
-        changed = _first_change(Path(summary_dir) / info["manifest"], start, records, sizes, mtimes)
+    paths = relative_paths(records, summary["root"])
+    if fingerprint(paths, sizes, mtimes) != info["fingerprints"][split]:
+        manifest = summary_dir / info["manifest"]
+        changed = _first_change(manifest, start, records, paths, sizes, mtimes)
         raise SecretError(
             f"dataset {name} changed on disk since it was prepared ({changed}); {rerun}"
         )
@@ -217,7 +225,12 @@ def open_split(
 
 
 def _first_change(
-    manifest: Path, start: int, records: Sequence[Record], sizes: np.ndarray, mtimes: np.ndarray
+    manifest: Path,
+    start: int,
+    records: Sequence[Record],
+    paths: Sequence[str],
+    sizes: np.ndarray,
+    mtimes: np.ndarray,
 ) -> str:
     """Name the first file that differs from the manifest, for the error message."""
     try:
@@ -228,7 +241,7 @@ def _first_change(
     except (OSError, KeyError, ValueError):
         return "its file list no longer matches"
     for i, record in enumerate(records):
-        if str(old_paths[i]) != record.path:
+        if str(old_paths[i]) != paths[i]:
             return f"{record.path} is not the prepared {old_paths[i]}"
         if sizes[i] < 0:
             return f"{record.path} is missing"
