@@ -85,7 +85,9 @@ WORKFLOW = {
 def _snakemake(checkout: Path, workdir: Path, config: str, *args: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(checkout)}
     cmd = ["snakemake", "--snakefile", str(checkout / "Snakefile"), "--directory", str(workdir)]
-    cmd += ["--configfile", str(checkout / config), "--cores", "1", *args, "--quiet", "all"]
+    # --notemp keeps the epoch's features (temporary in the workflow) for the forced reruns.
+    cmd += ["--configfile", str(checkout / config), "--cores", "1", "--notemp"]
+    cmd += [*args, "--quiet", "all"]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if proc.returncode:
         raise SystemExit(f"{checkout}: snakemake failed:\n{proc.stderr[-3000:]}")
