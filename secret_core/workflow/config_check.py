@@ -428,9 +428,18 @@ def _finetune_loss(loss: Mapping, mean_teacher: bool) -> dict:
 
 
 def prepare_settings(config: Mapping, name: str) -> dict:
-    """The params of a dataset job: how to make or find it, not how tables name it."""
+    """The params of a dataset job: how to make or find it and the size its pixels are
+    stored at (the model's input), not how tables name it."""
     entry = {k: v for k, v in dataset_entry(config, name).items() if k != "paper_dataset"}
-    return canonical({"entry": entry, "data_root": config.get("data_root", "")})
+    model = config["model"]
+    return canonical(
+        {
+            "entry": entry,
+            "data_root": config.get("data_root", ""),
+            "height": model["height"],
+            "width": model["width"],
+        }
+    )
 
 
 def _extract_settings(config: Mapping, epoch: int, mean_teacher: bool) -> dict:
