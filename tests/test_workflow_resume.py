@@ -82,7 +82,7 @@ def reference(tmp_path_factory) -> dict[str, str]:
 
 KILL_POINTS = {
     # the job's log is created when the job starts: killing then lands inside the job
-    "inside pretrain": "results/pretrain/micro_src/seed1/logs/pretrain.log",
+    "inside pretrain": "results/pretrain/micro_src/bn_micro_tgt/seed1/logs/pretrain.log",
     "inside a cluster job": f"{EXP}/epoch_002/logs/cluster_top.log",
     "inside a finetune job": f"{EXP}/epoch_001/logs/finetune.log",
     "between epochs": f"{EXP}/epoch_001/model.pt",
