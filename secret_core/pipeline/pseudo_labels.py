@@ -48,7 +48,7 @@ def cluster_space(
     space = settings["space"]
     feats = space_features(load_arrays(features_path), space)
     start = time.perf_counter()
-    # the workflow always passes it (config_check.adapt_settings); the same default otherwise
+    # the workflow always passes it (workflow.epochs.adapt_settings); the same default otherwise
     max_distance = float(settings.get("max_distance", MAX_DISTANCE))
     dist = jaccard_distance(
         feats,

@@ -106,7 +106,7 @@ def make_figure(
 ) -> None:
     """Draw one of the paper's figures from the experiment summaries it reads."""
     from secret_core.reporting import figures
-    from secret_core.workflow.config_check import FIG5_VARIANTS, k_variant
+    from secret_core.workflow.outputs import FIG5_VARIANTS, k_variant
 
     name, task = settings["name"], settings.get("task", "")
     grouped = load_summaries(summary_paths)
