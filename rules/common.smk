@@ -6,9 +6,7 @@ from secret_core import provenance
 import secret_core.workflow as wf
 from secret_core.workflow import layout as paths, targets
 
-wf.validate_config(
-    config, workflow.source_path("../config/schema.yaml"), validate
-)
+wf.validate_config(config, workflow.source_path("../config/schema.yaml"), validate)
 # After validation (the schema does not know the key): which configfile made this run, for
 # the provenance block of summaries and tables (see secret_core/provenance.py).
 config[provenance.CONFIG_NAME_KEY] = provenance.config_name(

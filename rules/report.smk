@@ -39,7 +39,7 @@ rule make_figure:
     log:
         "results/logs/{figure}.log",
     wildcard_constraints:
-        figure="fig1c|fig5|fig6|fig7",
+        figure="|".join(FIGURES),
     conda:
         ENV
     threads: 1
@@ -120,7 +120,7 @@ rule unknown_figure:
     log:
         "results/logs/unknown_figure_{name}.log",
     wildcard_constraints:
-        name=r"(?!(fig1c|fig5|fig6|fig7)\.(png|pdf)$)[^/]+",
+        name=rf"(?!({'|'.join(FIGURES)})\.(png|pdf)$)[^/]+",
     conda:
         ENV
 

@@ -33,6 +33,4 @@ use rule cluster as cluster_start with:
     group:
         start_group
     params:
-        settings=lambda wc: wf.start_settings(
-            config, "cluster", wc.start, wc.space
-        ),
+        settings=lambda wc: wf.start_settings(config, "cluster", wc.start, wc.space),

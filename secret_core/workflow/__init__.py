@@ -34,7 +34,6 @@ from secret_core.workflow.epochs import (
 )
 from secret_core.workflow.outputs import (
     DEFAULT_K_SWEEP,
-    FIG5_VARIANTS,
     FIGURES,
     figure_experiments,
     figure_inputs,
@@ -82,7 +81,6 @@ from secret_core.workflow.variants import (
 __all__ = [
     "CLUSTER_KEYS",
     "DEFAULT_K_SWEEP",
-    "FIG5_VARIANTS",
     "FIGURES",
     "FINETUNE_KEYS",
     "K_SUFFIX",

@@ -4,8 +4,10 @@ its input summaries and the params of its job."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from secret_core.errors import SecretError
+from secret_core.reporting.figure_specs import FIGURE_SPECS, FIGURES, FigureSpec
 from secret_core.workflow.stage_params import canonical
 from secret_core.workflow.variants import resolve_variant
 
@@ -61,16 +63,6 @@ def table_tasks(config: Mapping, name: str) -> list[str]:
     return list(config.get("usl_datasets", []))
 
 
-FIGURES = ("fig1c", "fig5", "fig6", "fig7")
-
-
-FIG5_VARIANTS = {
-    "SECRET(MT)": "secret_mt",
-    "SECRET-MR(MT)": "secret_mr_mt",
-    "naive SECRET(MT)": "naive_secret_mt",
-}
-
-
 DEFAULT_K_SWEEP = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
@@ -93,37 +85,40 @@ def k_variant(k: float, default_k: float | None = None) -> str:
 
 def figure_experiments(config: Mapping, name: str) -> list[dict[str, str]]:
     """Experiments (setting, task, variant, seed) that figure ``name`` draws."""
-    if name == "fig1c":
-        pairs = [(figure_task(config), v) for v in ("sup", "secret_mr")]
-    elif name == "fig5":  # the paper draws every curve of Figure 5 with the mean teacher
-        pairs = [(figure_task(config), v) for v in FIG5_VARIANTS.values()]
-    elif name == "fig6":
-        pairs = [(t, "secret") for t in table_tasks(config, "table4")]
-    elif name == "fig7":
+    spec = figure_spec(name)
+    if spec.sweep == "K":
         default_k = float(config["adapt"]["k"])
-        pairs = [
-            (t, k_variant(k, default_k))
-            for t in table_tasks(config, "table3")
-            for k in k_sweep(config)
-        ]
+        variants = [k_variant(k, default_k) for k in k_sweep(config)]
     else:
-        raise SecretError(f"unknown figure '{name}'; figures: {', '.join(FIGURES)}")
+        variants = [variant for _, variant in spec.series]
+    if spec.tasks == "figure_task":
+        tasks = [figure_task(config)]
+    else:
+        tasks = table_tasks(config, spec.tasks)
     return [
         {"setting": "uda", "task": t, "variant": v, "seed": str(s)}
-        for t, v in pairs
+        for t in tasks
+        for v in variants
         for s in config["seeds"]
     ]
 
 
 def figure_settings(config: Mapping, name: str) -> dict:
     """The params of one figure job: what that figure reads besides its summaries."""
-    if name in ("fig1c", "fig5"):
-        return {"name": name, "task": figure_task(config)}
-    if name == "fig6":
-        return {"name": name}
-    if name == "fig7":
-        return {"name": name, "k_sweep": k_sweep(config), "k": float(config["adapt"]["k"])}
-    raise SecretError(f"unknown figure '{name}'; figures: {', '.join(FIGURES)}")
+    spec = figure_spec(name)
+    settings: dict[str, Any] = {"name": name}
+    if spec.tasks == "figure_task":
+        settings["task"] = figure_task(config)
+    if spec.sweep == "K":
+        settings.update(k_sweep=k_sweep(config), k=float(config["adapt"]["k"]))
+    return settings
+
+
+def figure_spec(name: str) -> FigureSpec:
+    try:
+        return FIGURE_SPECS[name]
+    except KeyError:
+        raise SecretError(f"unknown figure '{name}'; figures: {', '.join(FIGURES)}") from None
 
 
 def figure_inputs(config: Mapping, name: str) -> list[str]:
