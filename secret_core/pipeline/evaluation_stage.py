@@ -6,13 +6,12 @@ from typing import Any
 
 import numpy as np
 
+from secret_core import BRANCHES
 from secret_core.evaluation import evaluate_features
 from secret_core.io import write_json
 from secret_core.pipeline.datasets import open_dataset, split_pixels
 from secret_core.pipeline.features import features_of
 from secret_core.pipeline.runner import get_logger
-
-FEATURES = ("global", "top", "bottom")
 
 
 def evaluate_checkpoint(
@@ -62,7 +61,7 @@ def evaluate_checkpoint(
             "mINP": float(result["mINP"]),
         }
 
-    metrics = {feature: run(feature) for feature in FEATURES}
+    metrics = {feature: run(feature) for feature in BRANCHES}
     eta = float(settings["eta"])
     metrics["joint"] = run("joint", eta)
     sweep = {f"{e:g}": run("joint", float(e)) for e in settings.get("eta_sweep", [])}
