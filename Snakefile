@@ -28,7 +28,7 @@ wildcard_constraints:
     space="global|top|bottom|concat",
     dataset="[A-Za-z0-9_]+",
     bn_domain="[A-Za-z0-9_]+",
-    start=config_check.START_PATTERN,
+    start=wf.START_PATTERN,
     target="[A-Za-z0-9_]+",
 
 

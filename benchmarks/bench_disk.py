@@ -26,7 +26,7 @@ from secret_core.engine.checkpoint import save_checkpoint
 from secret_core.engine.ema import MeanTeacher
 from secret_core.io import save_arrays
 from secret_core.modeling import build_model
-from secret_core.workflow.config_check import checkpoint_epochs
+from secret_core.workflow.epochs import checkpoint_epochs
 
 MIB = 2**20
 

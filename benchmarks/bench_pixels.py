@@ -29,7 +29,8 @@ import inspect, json, sys, time
 import numpy as np, torch
 torch.set_num_threads(1)
 from secret_core import BRANCHES
-from secret_core.data import build_eval_loader, build_train_loader, read_dataset, relabel
+from secret_core.data import build_eval_loader, build_train_loader, read_dataset
+from secret_core.refinement.labels import reindex
 from secret_core.engine import build_optimizer, extract_features, train_epoch
 from secret_core.losses import LossConfig
 from secret_core.pipeline.models import new_model
@@ -51,7 +52,7 @@ out["loader_eval_img_s"] = n / (time.perf_counter() - t)
 loader = build_eval_loader(train, height=height, width=width, batch_size=128, **extra)
 t = time.perf_counter(); extract_features(model, loader)
 out["extract_img_s"] = len(train) / (time.perf_counter() - t)
-pids = relabel([r.pid for r in train])
+pids = reindex(np.array([r.pid for r in train]))
 labels = np.repeat(pids[:, None], 3, axis=1)
 def train_loader():
     return build_train_loader(train, labels, pids, height=height, width=width,

@@ -3,28 +3,27 @@
 from snakemake.utils import validate
 
 from secret_core import provenance
-from secret_core.workflow import config_check, layout as paths, targets
+import secret_core.workflow as wf
+from secret_core.workflow import layout as paths, targets
 
-config_check.validate_config(
-    config, workflow.source_path("../config/schema.yaml"), validate
-)
+wf.validate_config(config, workflow.source_path("../config/schema.yaml"), validate)
 # After validation (the schema does not know the key): which configfile made this run, for
 # the provenance block of summaries and tables (see secret_core/provenance.py).
 config[provenance.CONFIG_NAME_KEY] = provenance.config_name(
-    config_check.relative_paths(workflow.config_settings.configfiles, workflow.basedir)
+    wf.relative_paths(workflow.config_settings.configfiles, workflow.basedir)
 )
-VARIANTS = config_check.load_variants(
+VARIANTS = wf.load_variants(
     workflow.source_path("../config/variants.yaml"), config.get("variants", {})
 )
-config_check.check_datasets(config)
+wf.check_datasets(config)
 
 ENV = "../environment.yml"
 
-config_check.check_persistence_backend(workflow)
+wf.check_persistence_backend(workflow)
 
-KEPT_EPOCHS, TEMPORARY_EPOCHS = config_check.checkpoint_epochs(config)
-KEPT_CHECKPOINT_EPOCHS = config_check.epoch_pattern(KEPT_EPOCHS)
-TEMPORARY_CHECKPOINT_EPOCHS = config_check.epoch_pattern(TEMPORARY_EPOCHS)
+KEPT_EPOCHS, TEMPORARY_EPOCHS = wf.checkpoint_epochs(config)
+KEPT_CHECKPOINT_EPOCHS = wf.epoch_pattern(KEPT_EPOCHS)
+TEMPORARY_CHECKPOINT_EPOCHS = wf.epoch_pattern(TEMPORARY_EPOCHS)
 
 
 def known_experiment(wc):
@@ -34,11 +33,11 @@ def known_experiment(wc):
 
 def settings(wc, stage):
     """The params dict of one stage of one experiment (changing it reruns that stage)."""
-    return config_check.stage_settings(config, VARIANTS, stage, dict(wc.items()))
+    return wf.stage_settings(config, VARIANTS, stage, dict(wc.items()))
 
 
 def num_epochs(setting):
-    return config_check.num_epochs(config, setting)
+    return wf.num_epochs(config, setting)
 
 
 def dataset_summary(name):
@@ -47,18 +46,18 @@ def dataset_summary(name):
 
 def target_summary(wc):
     known_experiment(wc)
-    return dataset_summary(config_check.target_dataset(config, wc.setting, wc.task))
+    return dataset_summary(wf.target_dataset(config, wc.setting, wc.task))
 
 
 def start_checkpoint(wc):
     """Epoch 0: the source-trained model (UDA) or the initialised network (USL)."""
     known_experiment(wc)
-    return f"{config_check.start_dir(config, wc.setting, wc.task, wc.seed)}/model.pt"
+    return f"{wf.start_dir(config, wc.setting, wc.task, wc.seed)}/model.pt"
 
 
 def shared_file(wc, name):
     """A first-epoch file every variant with this start model and target shares."""
-    folder = config_check.start_target_dir(config, wc.setting, wc.task, wc.seed)
+    folder = wf.start_target_dir(config, wc.setting, wc.task, wc.seed)
     return f"{folder}/{name}"
 
 
@@ -97,7 +96,7 @@ def previous_checkpoint(wc):
 
 def clustered_spaces(wc):
     known_experiment(wc)
-    return config_check.clustered_spaces(VARIANTS, wc.variant)
+    return wf.clustered_spaces(VARIANTS, wc.variant)
 
 
 def eps_reference(wc):
@@ -108,7 +107,7 @@ def eps_reference(wc):
 
 
 def eval_epochs(setting):
-    return config_check.eval_epochs(config, setting)
+    return wf.eval_epochs(config, setting)
 
 
 def experiment_outputs(wc):
@@ -147,5 +146,5 @@ CPU_STAGE_GPU = config["gpu_per_job"] if config.get("group_epochs", False) else 
 def unknown_target(path):
     """Input of the catch-all rules: one line naming the known targets, then stop."""
     targets.fail_unknown(
-        path, config, VARIANTS, [r.name for r in workflow.rules], config_check.FIGURES
+        path, config, VARIANTS, [r.name for r in workflow.rules], wf.FIGURES
     )

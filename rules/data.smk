@@ -20,7 +20,7 @@ rule prepare_dataset:
         mem_mb=2000,
         runtime=30,
     params:
-        settings=lambda wc: config_check.prepare_settings(config, wc.dataset),
+        settings=lambda wc: wf.prepare_settings(config, wc.dataset),
         failures="results/data/{dataset}/logs/unreadable.txt",
     script:
         "../workflow_scripts/prepare_dataset.py"

@@ -41,7 +41,7 @@ use rule evaluate as evaluate_start with:
     group:
         start_group
     params:
-        settings=lambda wc: config_check.start_settings(config, "evaluate", wc.start),
+        settings=lambda wc: wf.start_settings(config, "evaluate", wc.start),
 
 
 rule summarize_experiment:

@@ -2,12 +2,12 @@
 # HTML report (`snakemake --report results/report.html`).
 
 TABLES = ["table1", "table2", "table3", "table4"]
-FIGURES = list(config_check.FIGURES)
+FIGURES = list(wf.FIGURES)
 
 
 rule make_table:
     input:
-        lambda wc: config_check.table_inputs(config, VARIANTS, wc.table),
+        lambda wc: wf.table_inputs(config, VARIANTS, wc.table),
     output:
         csv=report(
             "results/{table}.csv", category="Tables", labels={"table": "{table}"}
@@ -21,14 +21,14 @@ rule make_table:
         ENV
     threads: 1
     params:
-        settings=lambda wc: config_check.table_settings(config, VARIANTS, wc.table),
+        settings=lambda wc: wf.table_settings(config, VARIANTS, wc.table),
     script:
         "../workflow_scripts/make_table.py"
 
 
 rule make_figure:
     input:
-        lambda wc: config_check.figure_inputs(config, wc.figure),
+        lambda wc: wf.figure_inputs(config, wc.figure),
     output:
         png=report(
             "results/figures/{figure}.png",
@@ -39,12 +39,12 @@ rule make_figure:
     log:
         "results/logs/{figure}.log",
     wildcard_constraints:
-        figure="fig1c|fig5|fig6|fig7",
+        figure="|".join(FIGURES),
     conda:
         ENV
     threads: 1
     params:
-        settings=lambda wc: config_check.figure_settings(config, wc.figure),
+        settings=lambda wc: wf.figure_settings(config, wc.figure),
     script:
         "../workflow_scripts/make_figure.py"
 
@@ -92,7 +92,7 @@ rule rank_lists:
     input:
         [
             f"{paths.experiment_dir(**e)}/rank_list.png"
-            for e in config_check.rank_list_experiments(config)
+            for e in wf.rank_list_experiments(config)
         ],
 
 
@@ -120,7 +120,7 @@ rule unknown_figure:
     log:
         "results/logs/unknown_figure_{name}.log",
     wildcard_constraints:
-        name=r"(?!(fig1c|fig5|fig6|fig7)\.(png|pdf)$)[^/]+",
+        name=rf"(?!({'|'.join(FIGURES)})\.(png|pdf)$)[^/]+",
     conda:
         ENV
 

@@ -16,7 +16,7 @@ use rule extract as extract_start with:
     group:
         start_group
     params:
-        settings=lambda wc: config_check.start_settings(config, "extract", wc.start),
+        settings=lambda wc: wf.start_settings(config, "extract", wc.start),
 
 
 use rule cluster as cluster_start with:
@@ -33,6 +33,4 @@ use rule cluster as cluster_start with:
     group:
         start_group
     params:
-        settings=lambda wc: config_check.start_settings(
-            config, "cluster", wc.start, wc.space
-        ),
+        settings=lambda wc: wf.start_settings(config, "cluster", wc.start, wc.space),

@@ -5,9 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from secret_core.data import LAYOUTS, check_layout, read_dataset, relabel
+from secret_core.data import LAYOUTS, check_layout, read_dataset
 from secret_core.data.readers import msmt_camera
 from secret_core.errors import SecretError
+from secret_core.refinement.labels import reindex
 
 
 def touch(folder: Path, names: list[str]) -> None:
@@ -228,11 +229,12 @@ def test_empty_training_split_is_an_error(tmp_path):
         read_dataset(root, layout="market1501")
 
 
-def test_relabel_is_sorted_and_consecutive():
-    assert relabel([7, 2, 7, 40]).tolist() == [1, 0, 1, 2]
-    out = relabel(np.array([5, -1, 5, 3]))
-    assert out.dtype == np.int64 and out.tolist() == [2, 0, 2, 1]
-    assert relabel(np.array([], dtype=int)).size == 0
+def test_class_indices_are_sorted_and_consecutive():
+    """Identity ids become classifier indices the one way labels are re-indexed everywhere."""
+    assert reindex(np.array([7, 2, 7, 40])).tolist() == [1, 0, 1, 2]
+    out = reindex(np.array([5, -1, 5, 3]))
+    assert out.dtype == np.int64 and out.tolist() == [1, -1, 1, 0]
+    assert reindex(np.array([], dtype=int)).size == 0
 
 
 def test_real_market_sample(market_mini):

@@ -8,7 +8,7 @@ import pytest
 from secret_core.pipeline.pseudo_labels import branch_labels, space_features
 from secret_core.pipeline.training import training_labels
 from secret_core.refinement import reindex
-from secret_core.workflow.config_check import load_variants, resolve_variant
+from secret_core.workflow.variants import load_variants, resolve_variant
 
 VARIANTS = load_variants(Path(__file__).resolve().parents[1] / "config" / "variants.yaml", {})
 

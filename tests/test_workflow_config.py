@@ -8,8 +8,8 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
+import secret_core.workflow as wf
 from secret_core.errors import SecretError
-from secret_core.workflow import config_check
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "config" / "schema.yaml"
@@ -21,14 +21,14 @@ def load(name: str) -> dict:
 
 @pytest.fixture
 def variants() -> dict:
-    return config_check.load_variants(ROOT / "config" / "variants.yaml", {})
+    return wf.load_variants(ROOT / "config" / "variants.yaml", {})
 
 
 def test_shipped_configs_validate():
     for name in ("config.yaml", "paper.yaml"):
-        config_check.validate_config(load(name), SCHEMA, validate)
+        wf.validate_config(load(name), SCHEMA, validate)
     micro = yaml.safe_load((ROOT / "tests" / "micro_config.yaml").read_text())
-    config_check.validate_config(micro, SCHEMA, validate)
+    wf.validate_config(micro, SCHEMA, validate)
 
 
 def test_omitted_new_keys_take_the_authors_defaults():
@@ -41,7 +41,7 @@ def test_omitted_new_keys_take_the_authors_defaults():
         ("evaluation", "distance"),
     ):
         del config[section][key]
-    config_check.validate_config(config, SCHEMA, validate)
+    wf.validate_config(config, SCHEMA, validate)
     shipped = load("config.yaml")
     for section, key in (("pretrain", "loss"), ("adapt", "loss"), ("adapt", "random_erasing")):
         assert config[section][key] == shipped[section][key], (section, key)
@@ -94,7 +94,7 @@ def test_bad_loss_settings_stop_the_workflow_with_one_line(section, change, key)
     config = load("config.yaml")
     config[section]["loss"] = {**config[section]["loss"], **change}
     with pytest.raises(SecretError) as info:
-        config_check.validate_config(config, SCHEMA, validate)
+        wf.validate_config(config, SCHEMA, validate)
     message = str(info.value)
     assert key in message and "\n" not in message
 
@@ -103,11 +103,11 @@ def test_bad_random_erasing_and_old_keys_are_one_line_errors():
     config = load("config.yaml")
     config["adapt"]["random_erasing"] = {"p": 0.5, "area": [0.4, 0.02]}
     with pytest.raises(SecretError, match=r"adapt\.random_erasing\.area"):
-        config_check.validate_config(config, SCHEMA, validate)
+        wf.validate_config(config, SCHEMA, validate)
     config = load("config.yaml")
     config["pretrain"]["margin"] = 0.3  # the replaced key: pretrain.loss.triplet now
     with pytest.raises(SecretError, match=r"'margin'.*pretrain"):
-        config_check.validate_config(config, SCHEMA, validate)
+        wf.validate_config(config, SCHEMA, validate)
 
 
 def test_max_distance_default_is_the_library_one(variants):
@@ -119,12 +119,10 @@ def test_max_distance_default_is_the_library_one(variants):
     assert "default" not in schema["properties"]["adapt"]["properties"]["max_distance"]
     config = load("config.yaml")
     del config["adapt"]["max_distance"]
-    config_check.validate_config(config, SCHEMA, validate)
+    wf.validate_config(config, SCHEMA, validate)
     assert "max_distance" not in config["adapt"]
     wc = {"setting": "uda", "task": "duke2market", "variant": "secret", "seed": "1"}
-    cluster = config_check.stage_settings(
-        config, variants, "cluster", {**wc, "epoch": "001", "space": "top"}
-    )
+    cluster = wf.stage_settings(config, variants, "cluster", {**wc, "epoch": "001", "space": "top"})
     assert cluster["max_distance"] == MAX_DISTANCE == 1.0
 
 
@@ -132,7 +130,7 @@ def test_unknown_key_is_one_line_naming_it():
     config = load("config.yaml")
     config["adapt"]["epochz"] = 3
     with pytest.raises(SecretError) as info:
-        config_check.validate_config(config, SCHEMA, validate)
+        wf.validate_config(config, SCHEMA, validate)
     message = str(info.value)
     assert "\n" not in message
     assert "'epochz'" in message and "adapt" in message
@@ -142,18 +140,18 @@ def test_mistyped_value_names_the_key():
     config = load("config.yaml")
     config["adapt"]["denominator"] = "everything"
     with pytest.raises(SecretError, match=r"adapt\.denominator"):
-        config_check.validate_config(config, SCHEMA, validate)
+        wf.validate_config(config, SCHEMA, validate)
 
 
 def test_k_suffix_sweeps_strictness(variants):
-    assert config_check.resolve_variant(variants, "secret_k0.7")["k"] == pytest.approx(0.7)
-    assert config_check.resolve_variant(variants, "secret_mt_k0.1")["mean_teacher"] is True
+    assert wf.resolve_variant(variants, "secret_k0.7")["k"] == pytest.approx(0.7)
+    assert wf.resolve_variant(variants, "secret_mt_k0.1")["mean_teacher"] is True
     with pytest.raises(SecretError, match="unknown variant 'nope'"):
-        config_check.resolve_variant(variants, "nope")
+        wf.resolve_variant(variants, "nope")
 
 
 def test_config_variants_override_catalogue(tmp_path):
-    merged = config_check.load_variants(
+    merged = wf.load_variants(
         ROOT / "config" / "variants.yaml", {"secret": {"label": "mine"}, "new": {"label": "x"}}
     )
     assert merged["secret"]["label"] == "mine"
@@ -162,15 +160,15 @@ def test_config_variants_override_catalogue(tmp_path):
 
 
 def test_clustered_spaces_follow_variant(variants):
-    assert config_check.clustered_spaces(variants, "baseline") == ["global"]
-    assert config_check.clustered_spaces(variants, "naive_secret")[0] == "concat"
-    assert config_check.clustered_spaces(variants, "secret") == ["global", "top", "bottom"]
+    assert wf.clustered_spaces(variants, "baseline") == ["global"]
+    assert wf.clustered_spaces(variants, "naive_secret")[0] == "concat"
+    assert wf.clustered_spaces(variants, "secret") == ["global", "top", "bottom"]
 
 
 def test_eval_epochs_include_start_and_end():
     config = load("config.yaml")
     config["adapt"].update(epochs=5, eval_every=2)
-    assert config_check.eval_epochs(config, "uda") == [0, 2, 4, 5]
+    assert wf.eval_epochs(config, "uda") == [0, 2, 4, 5]
 
 
 @pytest.mark.parametrize(
@@ -182,7 +180,7 @@ def test_checkpoint_epochs_keep_every_nth_and_the_last(every, kept, temporary):
     config.pop("usl_datasets")
     config["adapt"].update(epochs=5, eval_every=5)
     config["keep_checkpoints_every"] = every
-    assert config_check.checkpoint_epochs(config) == (kept, temporary)
+    assert wf.checkpoint_epochs(config) == (kept, temporary)
 
 
 def test_checkpoint_epochs_keep_every_evaluated_epoch():
@@ -191,7 +189,7 @@ def test_checkpoint_epochs_keep_every_evaluated_epoch():
     config.pop("usl_datasets")
     config["adapt"].update(epochs=7, eval_every=3)
     config["keep_checkpoints_every"] = 0
-    assert config_check.checkpoint_epochs(config) == ([3, 6, 7], [1, 2, 4, 5])
+    assert wf.checkpoint_epochs(config) == ([3, 6, 7], [1, 2, 4, 5])
 
 
 def test_checkpoint_epochs_keep_the_last_epoch_of_each_setting():
@@ -199,20 +197,20 @@ def test_checkpoint_epochs_keep_the_last_epoch_of_each_setting():
     config["adapt"].update(epochs=4, eval_every=4)
     config["usl"].update(epochs=3, eval_every=3)
     config["keep_checkpoints_every"] = 0
-    assert config_check.checkpoint_epochs(config) == ([3, 4], [1, 2])
+    assert wf.checkpoint_epochs(config) == ([3, 4], [1, 2])
 
 
 def test_epoch_pattern_matches_exactly_the_listed_epochs():
-    pattern = re.compile(f"(?:{config_check.epoch_pattern([2, 10])})$")
+    pattern = re.compile(f"(?:{wf.epoch_pattern([2, 10])})$")
     assert pattern.match("002") and pattern.match("010")
     assert not pattern.match("001") and not pattern.match("020")
-    assert not re.match(config_check.epoch_pattern([]), "001")
+    assert not re.match(wf.epoch_pattern([]), "001")
 
 
 def test_usl_overrides_adapt():
     config = load("paper.yaml")
-    assert config_check.adapt_settings(config, "usl")["eps"] == 0.6
-    assert config_check.adapt_settings(config, "uda")["eps"] == "auto"
+    assert wf.adapt_settings(config, "usl")["eps"] == 0.6
+    assert wf.adapt_settings(config, "uda")["eps"] == "auto"
 
 
 def test_stage_settings_are_narrow(variants):
@@ -225,18 +223,18 @@ def test_stage_settings_are_narrow(variants):
         "epoch": "002",
         "space": "top",
     }
-    cluster = config_check.stage_settings(config, variants, "cluster", wc)
+    cluster = wf.stage_settings(config, variants, "cluster", wc)
     assert cluster["space"] == "top" and "lr" not in cluster
-    refine = config_check.stage_settings(config, variants, "refine", wc)
+    refine = wf.stage_settings(config, variants, "refine", wc)
     assert refine["k"] == 0.4 and "iterations" not in refine
-    evaluate = config_check.stage_settings(config, variants, "evaluate", wc)
+    evaluate = wf.stage_settings(config, variants, "evaluate", wc)
     assert "k" not in evaluate and evaluate["eta"] == 1.0
     assert evaluate["distance"] == "squared_euclidean"
-    finetune = config_check.stage_settings(config, variants, "finetune", wc)
+    finetune = wf.stage_settings(config, variants, "finetune", wc)
     loss = {k: v for k, v in config["adapt"]["loss"].items() if k != "mean_teacher"}
-    assert finetune["loss"] == config_check.canonical(loss)  # no teacher: no teacher weights
+    assert finetune["loss"] == wf.canonical(loss)  # no teacher: no teacher weights
     assert finetune["random_erasing"]["area"] == [0.02, 0.4] and "momentum" not in finetune
-    pretrain = config_check.stage_settings(
+    pretrain = wf.stage_settings(
         config,
         variants,
         "pretrain",
@@ -244,16 +242,16 @@ def test_stage_settings_are_narrow(variants):
     )
     assert pretrain["pretrain"]["loss"]["triplet"]["kind"] == "soft_margin"
     # changing evaluation settings must not change training settings (no needless reruns)
-    before = config_check.stage_settings(config, variants, "finetune", wc)
+    before = wf.stage_settings(config, variants, "finetune", wc)
     config["evaluation"]["eta"] = 2.0
-    assert config_check.stage_settings(config, variants, "finetune", wc) == before
+    assert wf.stage_settings(config, variants, "finetune", wc) == before
 
 
 def test_missing_real_dataset_is_one_clear_error(tmp_path):
     config = load("paper.yaml")
     config["data_root"] = str(tmp_path)
     with pytest.raises(SecretError) as info:
-        config_check.check_datasets(config)
+        wf.check_datasets(config)
     assert str(tmp_path) in str(info.value)
     assert "\n" not in str(info.value)
 
@@ -261,7 +259,7 @@ def test_missing_real_dataset_is_one_clear_error(tmp_path):
 def test_table_inputs_cover_tasks_variants_and_seeds(variants):
     config = load("config.yaml")
     config["seeds"] = [1, 2]
-    inputs = config_check.table_inputs(config, variants, "table1")
+    inputs = wf.table_inputs(config, variants, "table1")
     assert len(inputs) == len(config["tasks"]) * 2 * 2
     assert "results/uda/duke2market/secret_mt/seed2/summary.json" in inputs
 
@@ -286,19 +284,19 @@ def test_settings_do_not_depend_on_key_order(variants, stage):
         wildcards["space"] = "top"
     if stage == "pretrain":
         wildcards = {"dataset": "synth_duke", "bn_domain": "synth_market", "seed": "1"}
-    first = config_check.stage_settings(config, variants, stage, wildcards)
-    second = config_check.stage_settings(shuffled, variants, stage, wildcards)
+    first = wf.stage_settings(config, variants, stage, wildcards)
+    second = wf.stage_settings(shuffled, variants, stage, wildcards)
     assert json.dumps(first) == json.dumps(second)
 
 
 def test_figure5_draws_the_mean_teacher_runs(variants):
     """The paper draws every Figure 5 curve with the mean teacher."""
     config = load("config.yaml")
-    experiments = config_check.figure_experiments(config, "fig5")
+    experiments = wf.figure_experiments(config, "fig5")
     names = {e["variant"] for e in experiments}
     assert names == {"secret_mt", "secret_mr_mt", "naive_secret_mt"}
     for name in names:
-        assert config_check.resolve_variant(variants, name)["mean_teacher"] is True
+        assert wf.resolve_variant(variants, name)["mean_teacher"] is True
     mr, naive = variants["secret_mr_mt"], variants["naive_secret_mt"]
     assert (mr["refine"], mr["cluster_on"]) == ("none", "separate")
     assert (naive["refine"], naive["cluster_on"]) == ("none", "concat")
@@ -313,7 +311,7 @@ def test_nested_command_line_strings_become_the_numbers_the_schema_wants():
     config["evaluation"].update(eta="0.5", eta_sweep=["0", "1.5"], rerank="True")
     config["pretrain"]["loss"]["triplet"] = {"kind": "hinge", "margin": "0.3", "weight": "2"}
     config["seeds"] = ["1", "2"]
-    config_check.validate_config(config, SCHEMA, validate)
+    wf.validate_config(config, SCHEMA, validate)
     assert config["adapt"]["k"] == 0.6 and config["adapt"]["epochs"] == 3
     assert config["adapt"]["eps"] == 0.5 and config["adapt"]["lr_steps"] == [[2, 0.1]]
     assert config["amp"] is False and config["evaluation"]["rerank"] is True
@@ -327,7 +325,7 @@ def test_strings_the_schema_takes_as_strings_stay_strings():
     config["adapt"]["eps"] = "auto"
     config["device"] = "cpu"
     config["datasets"]["synth_duke"]["synthetic"]["style"] = "123"
-    config_check.validate_config(config, SCHEMA, validate)
+    wf.validate_config(config, SCHEMA, validate)
     assert config["adapt"]["eps"] == "auto" and config["device"] == "cpu"
     assert config["datasets"]["synth_duke"]["synthetic"]["style"] == "123"
 
@@ -336,7 +334,7 @@ def test_a_string_that_is_no_number_is_still_one_clear_error():
     config = load("config.yaml")
     config["adapt"]["k"] = "high"
     with pytest.raises(SecretError, match=r"adapt\.k"):
-        config_check.validate_config(config, SCHEMA, validate)
+        wf.validate_config(config, SCHEMA, validate)
 
 
 def test_command_line_nested_dict_merges_into_the_config():
@@ -346,7 +344,7 @@ def test_command_line_nested_dict_merges_into_the_config():
 
     config = load("config.yaml")
     update_config(config, parse_config(["adapt={k: 0.6}"]))
-    config_check.validate_config(config, SCHEMA, validate)
+    wf.validate_config(config, SCHEMA, validate)
     assert config["adapt"]["k"] == 0.6
     assert config["adapt"]["epochs"] == load("config.yaml")["adapt"]["epochs"]
 
@@ -355,7 +353,7 @@ def test_every_missing_dataset_is_named_in_one_line(tmp_path):
     config = load("paper.yaml")
     config["data_root"] = str(tmp_path)
     with pytest.raises(SecretError) as info:
-        config_check.check_datasets(config)
+        wf.check_datasets(config)
     message = str(info.value)
     assert "\n" not in message
     for name in config["datasets"]:
@@ -365,4 +363,4 @@ def test_every_missing_dataset_is_named_in_one_line(tmp_path):
 def test_unknown_task_names_the_known_tasks():
     config = load("config.yaml")
     with pytest.raises(SecretError, match=r"unknown task 'duke2markt'.*duke2market"):
-        config_check.task_entry(config, "duke2markt")
+        wf.task_entry(config, "duke2markt")

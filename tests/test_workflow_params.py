@@ -20,7 +20,7 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
-from secret_core.workflow import config_check
+import secret_core.workflow as wf
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "config" / "schema.yaml"
@@ -120,12 +120,12 @@ def load(name: str) -> dict:
     config.setdefault("group_epochs", False)
     config.setdefault("data_root", "datasets")
     config.setdefault("usl", {}).setdefault("epochs", config["adapt"]["epochs"])
-    config_check.validate_config(config, SCHEMA, validate)
+    wf.validate_config(config, SCHEMA, validate)
     return config
 
 
 def variants() -> dict:
-    return config_check.load_variants(ROOT / "config" / "variants.yaml", {})
+    return wf.load_variants(ROOT / "config" / "variants.yaml", {})
 
 
 def leaves(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
@@ -167,16 +167,16 @@ def fingerprints(config: dict, catalogue: dict) -> dict[str, str]:
     """Stage group -> JSON of every params dict of that group (and the workflow's shape)."""
 
     def stage(name: str, wildcards: dict) -> Any:
-        return config_check.stage_settings(config, catalogue, name, wildcards)
+        return wf.stage_settings(config, catalogue, name, wildcards)
 
     groups: dict[str, Any] = {"pretrain": {}, "prepare": {}}
     for task in config["tasks"]:
-        folder = config_check.source_model_dir(config, task, 1)
+        folder = wf.source_model_dir(config, task, 1)
         match = re.fullmatch(r"results/pretrain/(\w+)/bn_(\w+)/seed1", folder)
         wc = {"dataset": match[1], "bn_domain": match[2], "seed": "1"}
         groups["pretrain"][task] = stage("pretrain", wc)
-    for name in config_check.used_datasets(config):
-        groups["prepare"][name] = config_check.prepare_settings(config, name)
+    for name in wf.used_datasets(config):
+        groups["prepare"][name] = wf.prepare_settings(config, name)
     groups["init"] = stage("init", {"seed": "1"})
     runs = [
         {"setting": "uda", "task": next(iter(config["tasks"])), "variant": "secret_mt"},
@@ -193,23 +193,23 @@ def fingerprints(config: dict, catalogue: dict) -> dict[str, str]:
                 wc["space"] = "top"
             groups[name].append(stage(name, wc))
     for run in runs:
-        start = config_check.start_dir(config, run["setting"], run["task"], 1)[len("results/") :]
-        groups["extract"].append(config_check.start_settings(config, "extract", start))
-        groups["cluster"].append(config_check.start_settings(config, "cluster", start, "top"))
-        groups["evaluate"].append(config_check.start_settings(config, "evaluate", start))
+        start = wf.start_dir(config, run["setting"], run["task"], 1)[len("results/") :]
+        groups["extract"].append(wf.start_settings(config, "extract", start))
+        groups["cluster"].append(wf.start_settings(config, "cluster", start, "top"))
+        groups["evaluate"].append(wf.start_settings(config, "evaluate", start))
     tables = ("table1", "table2", "table3", "table4")
-    groups["table"] = {t: config_check.table_settings(config, catalogue, t) for t in tables}
-    groups["figure"] = {f: config_check.figure_settings(config, f) for f in config_check.FIGURES}
+    groups["table"] = {t: wf.table_settings(config, catalogue, t) for t in tables}
+    groups["figure"] = {f: wf.figure_settings(config, f) for f in wf.FIGURES}
     groups["dag"] = {
-        "sources": {t: config_check.source_model_dir(config, t, 1) for t in config["tasks"]},
-        "shared": [config_check.start_target_dir(config, r["setting"], r["task"], 1) for r in runs],
-        "epochs": [config_check.num_epochs(config, s) for s in config_check.SETTINGS],
-        "eval": [config_check.eval_epochs(config, s) for s in config_check.SETTINGS],
-        "checkpoints": config_check.checkpoint_epochs(config),
-        "tables": {t: config_check.table_inputs(config, catalogue, t) for t in tables},
-        "figures": {f: config_check.figure_inputs(config, f) for f in config_check.FIGURES},
-        "rank_lists": config_check.rank_list_experiments(config),
-        "datasets": config_check.used_datasets(config),
+        "sources": {t: wf.source_model_dir(config, t, 1) for t in config["tasks"]},
+        "shared": [wf.start_target_dir(config, r["setting"], r["task"], 1) for r in runs],
+        "epochs": [wf.num_epochs(config, s) for s in wf.SETTINGS],
+        "eval": [wf.eval_epochs(config, s) for s in wf.SETTINGS],
+        "checkpoints": wf.checkpoint_epochs(config),
+        "tables": {t: wf.table_inputs(config, catalogue, t) for t in tables},
+        "figures": {f: wf.figure_inputs(config, f) for f in wf.FIGURES},
+        "rank_lists": wf.rank_list_experiments(config),
+        "datasets": wf.used_datasets(config),
     }
     return {name: json.dumps(value, sort_keys=True) for name, value in groups.items()}
 
@@ -273,8 +273,8 @@ def test_every_schema_key_is_in_the_table():
 def test_momentum_only_reaches_mean_teacher_fine_tuning():
     config, catalogue = load("config.yaml"), variants()
     wc = {"setting": "uda", "task": "duke2market", "seed": "1", "epoch": "002"}
-    plain = config_check.stage_settings(config, catalogue, "finetune", {**wc, "variant": "secret"})
-    mt = config_check.stage_settings(config, catalogue, "finetune", {**wc, "variant": "secret_mt"})
+    plain = wf.stage_settings(config, catalogue, "finetune", {**wc, "variant": "secret"})
+    mt = wf.stage_settings(config, catalogue, "finetune", {**wc, "variant": "secret_mt"})
     assert "momentum" not in plain and mt["momentum"] == config["adapt"]["momentum"]
 
 
@@ -288,8 +288,8 @@ def test_renaming_a_variant_label_reruns_only_its_summary():
     assert moved == {"summary"}
     for stage in ("extract", "cluster", "refine", "finetune", "evaluate"):
         wc = {**base_wc, "epoch": "002", "space": "top"}
-        before = config_check.stage_settings(config, variants(), stage, wc)
-        now = config_check.stage_settings(config, renamed, stage, wc)
+        before = wf.stage_settings(config, variants(), stage, wc)
+        now = wf.stage_settings(config, renamed, stage, wc)
         assert before == now, stage
-    before = config_check.stage_settings(config, variants(), "summary", base_wc)
-    assert before != config_check.stage_settings(config, renamed, "summary", base_wc)
+    before = wf.stage_settings(config, variants(), "summary", base_wc)
+    assert before != wf.stage_settings(config, renamed, "summary", base_wc)

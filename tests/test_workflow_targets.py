@@ -6,7 +6,8 @@ import pytest
 import yaml
 from snakemake_cli import HAS_SNAKEMAKE, MICRO, ROOT, snakemake_command
 
-from secret_core.workflow import config_check, targets
+import secret_core.workflow as wf
+from secret_core.workflow import targets
 
 
 @pytest.fixture(scope="module")
@@ -16,14 +17,14 @@ def config() -> dict:
 
 @pytest.fixture(scope="module")
 def variants() -> dict:
-    return config_check.load_variants(ROOT / "config" / "variants.yaml", {})
+    return wf.load_variants(ROOT / "config" / "variants.yaml", {})
 
 
 RULES = {"table1", "table2", "table3", "table4", "figures", "rank_lists", "all"}
 
 
 def problem(target, config, variants):
-    return targets.target_problem(target, config, variants, RULES, config_check.FIGURES)
+    return targets.target_problem(target, config, variants, RULES, wf.FIGURES)
 
 
 @pytest.mark.parametrize(

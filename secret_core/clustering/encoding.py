@@ -60,11 +60,14 @@ def encode(
     return weights.astype(np.float32)
 
 
-def query_expand(v: sp.csr_matrix, rank: np.ndarray, k2: int) -> sp.csr_matrix:
+def query_expand(
+    v: sp.csr_matrix, rank: np.ndarray, k2: int, dtype: type = np.float32
+) -> sp.csr_matrix:
     """Row i becomes the mean of the rows of its first k2 neighbours (itself included).
 
     Averaging over a tiny neighbourhood smooths each encoding before comparing; ``k2 = 1``
-    is the identity and skipped, as in the literature. Computed in float64, stored float32.
+    is the identity and skipped, as in the literature. Computed in float64, stored as
+    ``dtype`` (float32 for clustering's memory; test-time re-ranking keeps float64).
 
     The rows are summed first and divided by k2 once: a float64 sum of k2 float32 values is
     exact (in practice), so it does not depend on the order the neighbours are listed in.
@@ -81,4 +84,4 @@ def query_expand(v: sp.csr_matrix, rank: np.ndarray, k2: int) -> sp.csr_matrix:
     members = sp.csr_matrix((data, rank[:, :width].ravel(), indptr), shape=(n, n))
     total = (members @ v.astype(np.float64)).tocsr()
     total.data /= width
-    return total.astype(np.float32)
+    return total.astype(dtype)

@@ -8,7 +8,7 @@ pay for importing torch.
 from importlib import import_module
 from typing import Any
 
-from secret_core.data.readers import LAYOUTS, check_layout, read_dataset, relabel
+from secret_core.data.readers import LAYOUTS, check_layout, read_dataset
 from secret_core.data.records import Record, ReidDataset
 from secret_core.data.synthetic import SyntheticDomainSpec, generate_domain
 from secret_core.data.synthetic_styles import DOMAIN_STYLES
@@ -37,7 +37,6 @@ __all__ = [
     "check_layout",
     "generate_domain",
     "read_dataset",
-    "relabel",
 ]
 
 

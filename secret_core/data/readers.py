@@ -29,10 +29,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
-
-import numpy as np
 
 from secret_core.data.records import Record, ReidDataset
 from secret_core.errors import SecretError
@@ -77,14 +75,6 @@ _NAME_HELP = {
     "msmt17_market": "PPPP_cC*.jpg",
     "generic": "PPPP_cC*.jpg",
 }
-
-
-def relabel(pids: Iterable[int] | np.ndarray) -> np.ndarray:
-    """Map ids to 0..C-1 in sorted order: classifiers need consecutive class indices."""
-    values = np.asarray(pids if isinstance(pids, np.ndarray) else list(pids), dtype=np.int64)
-    if values.size == 0:
-        return values.reshape(0)
-    return np.unique(values, return_inverse=True)[1].reshape(values.shape).astype(np.int64)
 
 
 def _list_images(folder: Path) -> list[str]:

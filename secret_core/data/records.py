@@ -16,7 +16,7 @@ class Record(NamedTuple):
     """One image: its path, raw person id (as in the file name) and 0-based camera id.
 
     The pid is kept raw (not relabelled) so that ground truth stays comparable across splits
-    and with published statistics; :func:`secret_core.data.relabel` makes class indices.
+    and with published statistics; :func:`secret_core.refinement.labels.reindex` makes class indices.
     """
 
     path: str

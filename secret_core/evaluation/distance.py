@@ -15,10 +15,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from secret_core import BRANCHES
 from secret_core.errors import SecretError
 
-FEATURES = ("global", "top", "bottom", "joint")
-BRANCHES = ("global", "top", "bottom")
+FEATURES = (*BRANCHES, "joint")  # what evaluation can rank with: each branch, or Eq. 3
 METRICS = ("euclidean", "squared_euclidean", "cosine")
 
 

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from secret_core import BRANCHES
 from secret_core.errors import SecretError
-from secret_core.evaluation.distance import BRANCHES, FEATURES, feature_distance
+from secret_core.evaluation.distance import FEATURES, feature_distance
 from secret_core.evaluation.metrics import evaluate
 
 

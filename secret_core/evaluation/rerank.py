@@ -6,9 +6,11 @@ ingredient is sparse or per-row, though, so here:
 - one pass over blocks of rows of the squared Euclidean distance finds each item's k1+1
   nearest neighbours and its row maximum (the published code divides each distance row by
   it); no block outlives its step;
-- the k-reciprocal sets R(i), their half-size versions, the expanded sets R*(i), the encoding
-  V (softmax of -d over R*(i)) and its query expansion (mean over the k2 nearest rows) are
-  scipy sparse matrices;
+- the k-reciprocal sets R(i), their half-size versions and the expanded sets R*(i), and the
+  query expansion of the encoding (mean over the k2 nearest rows), are the sparse functions
+  clustering uses (``secret_core.clustering.neighbours``, ``.encoding``); only the encoding
+  V itself differs: the published re-ranking's kernel is exp(-d / rowmax(d)) on squared
+  Euclidean distances of raw features, clustering's exp(-d) on normalised ones;
 - the Jaccard distance 1 - m / (2 - m), m = sum_f min(V_if, V_jf), is accumulated only for
   the query rows asked for and the gallery columns, from V's column lists.
 
@@ -26,6 +28,8 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
+from secret_core.clustering.encoding import query_expand
+from secret_core.clustering.neighbours import expanded_sets
 from secret_core.errors import SecretError
 
 MAX_DENSE_ENTRIES = 2**27  # 134M entries = 512 MiB of float32: Market fits, MSMT17 does not
@@ -66,11 +70,8 @@ def re_ranking_rows(
     sq = np.einsum("ij,ij->i", x, x)
     nq, n = len(q), len(x)
     rank, row_max = _neighbours(x, sq, min(max(k1 + 1, k2), n))
-    full = _reciprocal(rank, k1 + 1)
-    half = _reciprocal(rank, int(np.around(k1 / 2)) + 1)
-    v = _encode(x, sq, row_max, _expand(full, half))
-    if k2 > 1:
-        v = _query_expand(v, rank, k2)
+    v = _encode(x, sq, row_max, expanded_sets(rank, k1))
+    v = query_expand(v, rank, k2, dtype=np.float64)
     gallery_by_feature = v[nq:].T.tocsr()  # row f: gallery items j with V_jf > 0
 
     def rows(start: int, stop: int) -> np.ndarray:
@@ -112,38 +113,6 @@ def _neighbours(x: np.ndarray, sq: np.ndarray, k: int) -> tuple[np.ndarray, np.n
     return rank, row_max
 
 
-def _reciprocal(rank: np.ndarray, k: int) -> sp.csr_matrix:
-    """R[i, j] = 1 when j is among i's first k neighbours and i among j's."""
-    forward = rank[:, : min(k, rank.shape[1])]
-    n, width = forward.shape
-    keep = np.zeros_like(forward, dtype=bool)
-    for start in range(0, n, 8192):
-        stop = min(start + 8192, n)
-        back = forward[forward[start:stop]]  # (rows, width, width)
-        keep[start:stop] = (back == np.arange(start, stop)[:, None, None]).any(axis=2)
-    rows = np.repeat(np.arange(n), width)[keep.ravel()]
-    data = np.ones(len(rows), dtype=np.float64)
-    return sp.csr_matrix((data, (rows, forward[keep])), shape=(n, n))
-
-
-def _expand(full: sp.csr_matrix, half: sp.csr_matrix) -> sp.csr_matrix:
-    """R*(i) = R(i) plus H(c) for each c in R(i) with |H(c) & R(i)| > 2/3 |H(c)|."""
-    half_size = np.asarray(half.sum(axis=1)).ravel()
-    half_t = half.T.tocsr()
-    parts = []
-    for start in range(0, full.shape[0], 8192):
-        block = full[start : start + 8192]
-        overlap = block.multiply(block @ half_t).tocoo()  # (i, c) -> |R(i) & H(c)|, c in R(i)
-        take = overlap.data > (2.0 / 3.0) * half_size[overlap.col]
-        chosen = sp.csr_matrix(
-            (np.ones(int(take.sum())), (overlap.row[take], overlap.col[take])), shape=block.shape
-        )
-        parts.append(block + chosen @ half)
-    support = sp.vstack(parts).tocsr()
-    support.data[:] = 1.0
-    return support
-
-
 def _encode(
     x: np.ndarray, sq: np.ndarray, row_max: np.ndarray, support: sp.csr_matrix
 ) -> sp.csr_matrix:
@@ -157,16 +126,6 @@ def _encode(
         weights[start : start + len(r)] = np.exp(-d / row_max[r])
     v = sp.csr_matrix((weights, (coo.row, coo.col)), shape=support.shape)
     return (sp.diags(1.0 / np.asarray(v.sum(axis=1)).ravel()) @ v).tocsr()
-
-
-def _query_expand(v: sp.csr_matrix, rank: np.ndarray, k2: int) -> sp.csr_matrix:
-    """Each row becomes the mean of the rows of its k2 nearest items (itself included)."""
-    n = v.shape[0]
-    cols = rank[:, :k2]
-    mean = sp.csr_matrix(
-        (np.full(cols.size, 1.0 / k2), (np.repeat(np.arange(n), k2), cols.ravel())), shape=(n, n)
-    )
-    return (mean @ v).tocsr()
 
 
 def _jaccard_rows(v_rows: sp.csr_matrix, gallery_by_feature: sp.csr_matrix, ng: int) -> np.ndarray:

@@ -6,13 +6,12 @@ from typing import Any
 
 import numpy as np
 
+from secret_core import BRANCHES
 from secret_core.evaluation import evaluate_features
 from secret_core.io import write_json
-from secret_core.pipeline.datasets import open_dataset, split_pixels
-from secret_core.pipeline.features import features_of
+from secret_core.pipeline.datasets import open_dataset
+from secret_core.pipeline.features import split_features
 from secret_core.pipeline.runner import get_logger
-
-FEATURES = ("global", "top", "bottom")
 
 
 def evaluate_checkpoint(
@@ -27,15 +26,8 @@ def evaluate_checkpoint(
     log = get_logger()
     dataset = open_dataset(data_summary)
     use_teacher = settings["mean_teacher"]
-    qf, gf = (
-        features_of(
-            model_path,
-            getattr(dataset, split),
-            settings,
-            use_teacher,
-            split_pixels(data_summary, dataset, split, settings["model"]),
-        )
-        for split in ("query", "gallery")
+    qf, gf = split_features(
+        model_path, data_summary, dataset, ("query", "gallery"), settings, use_teacher
     )
     q_pids, q_cams = _ids(dataset.query)
     g_pids, g_cams = _ids(dataset.gallery)
@@ -62,7 +54,7 @@ def evaluate_checkpoint(
             "mINP": float(result["mINP"]),
         }
 
-    metrics = {feature: run(feature) for feature in FEATURES}
+    metrics = {feature: run(feature) for feature in BRANCHES}
     eta = float(settings["eta"])
     metrics["joint"] = run("joint", eta)
     sweep = {f"{e:g}": run("joint", float(e)) for e in settings.get("eta_sweep", [])}
@@ -100,15 +92,8 @@ def draw_rank_lists(
 
     dataset = open_dataset(data_summary)
     use_teacher = settings["mean_teacher"]
-    qf, gf = (
-        features_of(
-            model_path,
-            getattr(dataset, split),
-            settings,
-            use_teacher,
-            split_pixels(data_summary, dataset, split, settings["model"]),
-        )
-        for split in ("query", "gallery")
+    qf, gf = split_features(
+        model_path, data_summary, dataset, ("query", "gallery"), settings, use_teacher
     )
     distmat = feature_distance(qf, gf, "global")
     draw_rank_list(

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from secret_core.data import Record, build_eval_loader
+from secret_core.data import Record, ReidDataset, build_eval_loader
 from secret_core.data.prepared import PixelArray
 from secret_core.device import amp_enabled
 from secret_core.engine import extract_features
@@ -19,28 +19,48 @@ from secret_core.pipeline.runner import get_logger
 
 def features_of(
     model_path: str,
-    records: Sequence[Record],
+    record_sets: Sequence[tuple[Sequence[Record], PixelArray | None]],
     settings: dict[str, Any],
     use_teacher: bool,
-    pixels: PixelArray | None = None,
-) -> dict[str, np.ndarray]:
-    """Features of ``records`` from a checkpoint (its mean teacher when ``use_teacher``).
+) -> list[dict[str, np.ndarray]]:
+    """Features of each ``(records, pixels)`` set from one checkpoint, loaded once (its mean
+    teacher when ``use_teacher``).
 
-    ``pixels``: the records' prepared images (the workflow always passes them); without,
-    the images are decoded from their files.
+    ``pixels``: the records' prepared images (the workflow always passes them); None decodes
+    the images from their files.
     """
     device = runtime_device(settings)
     model, teacher, _ = restore(settings["model"], model_path, device, with_teacher=use_teacher)
     net = teacher.model if teacher is not None else model
-    loader = build_eval_loader(
-        records,
-        height=settings["model"]["height"],
-        width=settings["model"]["width"],
-        batch_size=settings["batch_size"],
-        num_workers=settings["num_workers"],
-        pixels=pixels,
-    )
-    return extract_features(net, loader, device=device, amp=amp_enabled(device, settings["amp"]))
+    amp = amp_enabled(device, settings["amp"])
+    out = []
+    for records, pixels in record_sets:
+        loader = build_eval_loader(
+            records,
+            height=settings["model"]["height"],
+            width=settings["model"]["width"],
+            batch_size=settings["batch_size"],
+            num_workers=settings["num_workers"],
+            pixels=pixels,
+        )
+        out.append(extract_features(net, loader, device=device, amp=amp))
+    return out
+
+
+def split_features(
+    model_path: str,
+    data_summary: str,
+    dataset: ReidDataset,
+    splits: Sequence[str],
+    settings: dict[str, Any],
+    use_teacher: bool,
+) -> list[dict[str, np.ndarray]]:
+    """Features of the named splits of a prepared dataset (one checkpoint load)."""
+    sets = [
+        (getattr(dataset, split), split_pixels(data_summary, dataset, split, settings["model"]))
+        for split in splits
+    ]
+    return features_of(model_path, sets, settings, use_teacher)
 
 
 def extract_train_features(
@@ -48,7 +68,8 @@ def extract_train_features(
 ) -> None:
     """Write ``features.npz`` (keys global, top, bottom) for this epoch's clustering."""
     dataset = open_dataset(data_summary)
-    pixels = split_pixels(data_summary, dataset, "train", settings["model"])
-    feats = features_of(model_path, dataset.train, settings, settings["mean_teacher"], pixels)
+    (feats,) = split_features(
+        model_path, data_summary, dataset, ["train"], settings, settings["mean_teacher"]
+    )
     get_logger().info("extracted %s", {k: v.shape for k, v in feats.items()})
     save_arrays(out_path, **feats)

@@ -10,12 +10,12 @@ import numpy as np
 
 from secret_core import BRANCHES, MAX_DISTANCE
 from secret_core.clustering import choose_eps, cluster, jaccard_distance
-from secret_core.data import relabel
 from secret_core.errors import SecretError
 from secret_core.io import load_arrays, read_json, save_arrays, write_json
 from secret_core.pipeline.datasets import open_dataset, train_ground_truth
 from secret_core.pipeline.runner import get_logger
 from secret_core.refinement import label_stats, mutual_refine, overall_consistency
+from secret_core.refinement.labels import reindex
 
 
 def space_features(features: dict[str, np.ndarray], space: str) -> np.ndarray:
@@ -48,7 +48,7 @@ def cluster_space(
     space = settings["space"]
     feats = space_features(load_arrays(features_path), space)
     start = time.perf_counter()
-    # the workflow always passes it (config_check.adapt_settings); the same default otherwise
+    # the workflow always passes it (workflow.epochs.adapt_settings); the same default otherwise
     max_distance = float(settings.get("max_distance", MAX_DISTANCE))
     dist = jaccard_distance(
         feats,
@@ -161,7 +161,7 @@ def branch_labels(
     branches = list(variant["branches"])
     if variant["labels"] == "ground_truth":
         for b in branches:
-            out[b] = relabel(gt)
+            out[b] = reindex(gt)
         return out
     if variant["cluster_on"] == "concat":
         for b in branches:

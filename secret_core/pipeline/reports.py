@@ -93,44 +93,24 @@ def make_table(
     write_table(rows, Path(csv_path), Path(md_path), TABLE_TITLES[name], notes)
 
 
-FIGURE_TITLES = {
-    "fig1c": "Figure 1c: consistency and mAP, supervised (SUP) vs UDA ({task})",
-    "fig5": "Figure 5: label quality and accuracy over epochs ({task})",
-    "fig6": "Figure 6: joint-distance mAP vs eta",
-    "fig7": "Figure 7: mAP vs refinement strictness K",
-}
-
-
 def make_figure(
     summary_paths: Sequence[str], settings: dict[str, Any], png_path: str, pdf_path: str
 ) -> None:
-    """Draw one of the paper's figures from the experiment summaries it reads."""
+    """Draw one of the paper's figures (``reporting.figure_specs``) from its summaries."""
     from secret_core.reporting import figures
-    from secret_core.workflow.config_check import FIG5_VARIANTS, k_variant
+    from secret_core.reporting.figure_specs import FIGURE_SPECS
+    from secret_core.workflow.outputs import k_variant
 
     name, task = settings["name"], settings.get("task", "")
+    spec = FIGURE_SPECS[name]
     grouped = load_summaries(summary_paths)
-    title = FIGURE_TITLES[name].format(task=task)
-    if name == "fig1c":
-        groups = {
-            "SUP": grouped.get((task, "sup"), []),
-            "UDA": grouped.get((task, "secret_mr"), []),
-        }
-        panels = [("consistency", "consistency (%)"), ("global_mAP", "mAP (%)")]
-        fig = figures.curves_figure(groups, panels, title)
-    elif name == "fig5":
-        groups = {
-            label: grouped.get((task, variant), []) for label, variant in FIG5_VARIANTS.items()
-        }
-        panels = [
-            ("consistency", "consistency (%)"),
-            ("global_refined_accuracy", "pseudo-label accuracy (%)"),
-            ("global_mAP", "mAP (%)"),
-            ("global_rank1", "Rank-1 (%)"),
-        ]
-        fig = figures.curves_figure(groups, panels, title)
-    elif name == "fig6":
-        series = {t: figures.eta_series(runs) for (t, v), runs in grouped.items() if v == "secret"}
+    title = spec.title.format(task=task)
+    if spec.kind == "curves":
+        groups = {label: grouped.get((task, variant), []) for label, variant in spec.series}
+        fig = figures.curves_figure(groups, list(spec.panels), title)
+    elif spec.sweep == "eta":
+        variant = spec.series[0][1]
+        series = {t: figures.eta_series(runs) for (t, v), runs in grouped.items() if v == variant}
         fig = figures.sweep_figure(series, "eta", title)
     else:
         tasks = list(dict.fromkeys(t for t, _ in grouped))

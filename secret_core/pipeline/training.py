@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from secret_core import BRANCHES
-from secret_core.data import RandomErasingConfig, build_train_loader, relabel
+from secret_core.data import RandomErasingConfig, build_train_loader
 from secret_core.device import amp_enabled
 from secret_core.engine import build_optimizer, lr_function, save_checkpoint, train_epoch
 from secret_core.io import load_arrays, write_json
@@ -18,6 +18,7 @@ from secret_core.modeling import compute_centroids
 from secret_core.pipeline.datasets import open_dataset, split_pixels
 from secret_core.pipeline.models import new_model, restore, runtime_device
 from secret_core.pipeline.runner import get_logger
+from secret_core.refinement.labels import reindex
 from secret_core.seeding import derive_seed, seed_everything
 
 
@@ -44,7 +45,7 @@ def pretrain_source(
     device = runtime_device(settings)
     dataset = open_dataset(data_summary)
     pixels = split_pixels(data_summary, dataset, "train", model_cfg)
-    pids = relabel([r.pid for r in dataset.train])
+    pids = reindex(np.array([r.pid for r in dataset.train]))
     num_ids = int(pids.max()) + 1
     labels = np.repeat(pids[:, None], len(BRANCHES), axis=1)
     log.info("source %s: %d ids, %d images", settings["dataset"], num_ids, len(pids))
@@ -154,7 +155,7 @@ def training_labels(refined: dict[str, np.ndarray], branches: list[str]) -> np.n
     labels = np.full((n, len(BRANCHES)), -1, dtype=np.int64)
     for col, branch in enumerate(BRANCHES):
         if branch in branches:
-            labels[keep, col] = relabel(refined[branch][keep])
+            labels[keep, col] = reindex(refined[branch][keep])
     return labels
 
 

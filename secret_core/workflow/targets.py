@@ -113,7 +113,7 @@ def experiment_problem(
     target: str, match: Mapping[str, str], config: Mapping, variants: Mapping[str, Mapping]
 ) -> str | None:
     """What is wrong with one experiment path's fields, or None."""
-    from secret_core.workflow.config_check import resolve_variant
+    from secret_core.workflow.variants import resolve_variant
 
     task = match["task"]
     if match["setting"] == "uda":

@@ -1,0 +1,61 @@
+"""Which target epochs exist, which are evaluated, and which checkpoints are kept."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+
+from secret_core import MAX_DISTANCE
+
+SETTINGS = ("uda", "usl")
+
+
+def adapt_settings(config: Mapping, setting: str) -> dict:
+    """Target-adaptation settings; the fully unsupervised setting replaces some of them.
+
+    ``max_distance`` defaults to the library's ``MAX_DISTANCE`` here, not in the schema, so
+    the cluster stage, ``jaccard_distance`` and ``choose_eps`` share one default.
+    """
+    adapt = copy.deepcopy(dict(config["adapt"]))
+    adapt.setdefault("max_distance", MAX_DISTANCE)
+    if setting == "usl":
+        adapt.update(config.get("usl", {}))
+    return adapt
+
+
+def num_epochs(config: Mapping, setting: str) -> int:
+    return int(adapt_settings(config, setting)["epochs"])
+
+
+def eval_epochs(config: Mapping, setting: str) -> list[int]:
+    """Epoch 0 (the starting point), every ``eval_every`` epochs, and the last epoch."""
+    adapt = adapt_settings(config, setting)
+    last, every = int(adapt["epochs"]), int(adapt.get("eval_every", 1))
+    return sorted({0, last, *range(every, last + 1, every)})
+
+
+def checkpoint_epochs(config: Mapping) -> tuple[list[int], list[int]]:
+    """Target epochs whose checkpoint is kept, and those whose checkpoint is temporary.
+
+    An 80-epoch ResNet-50 run writes one checkpoint (model, mean teacher) per
+    epoch; keeping them all costs tens of GB per experiment. Resume only needs the newest one,
+    which Snakemake keeps until the next epoch's jobs have read it, so only every
+    ``keep_checkpoints_every``-th epoch (``0``: none), every evaluated epoch and the last
+    epoch of each setting are kept for good. Evaluated epochs must stay: an evaluation whose
+    params change (say ``evaluation.eta``) would otherwise need its deleted checkpoint back,
+    and Snakemake would recompute the whole chain of epochs to get it.
+    """
+    every = int(config.get("keep_checkpoints_every", 1))
+    settings = ["uda"] + (["usl"] if config.get("usl_datasets") else [])
+    kept = {e for s in settings for e in eval_epochs(config, s) if e > 0}
+    horizon = max(num_epochs(config, s) for s in settings)
+    kept |= {e for e in range(1, horizon + 1) if every and e % every == 0}
+    temporary = [e for e in range(1, horizon + 1) if e not in kept]
+    return sorted(kept), temporary
+
+
+def epoch_pattern(epochs: list[int]) -> str:
+    """A wildcard regex matching exactly these three-digit epochs (nothing when empty)."""
+    if not epochs:
+        return "(?!)"
+    return "|".join(f"{e:03d}" for e in epochs)

@@ -1,0 +1,232 @@
+"""The params of every workflow job: exactly the settings that job reads.
+
+Snakemake reruns a job when its params change, so changing a hyper-parameter reruns exactly
+the stages (and the experiments) that read it and nothing else; ``tests/test_workflow_params.py``
+walks every config key to hold that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from secret_core.errors import SecretError
+from secret_core.workflow.datasets import dataset_entry
+from secret_core.workflow.epochs import adapt_settings
+from secret_core.workflow.variants import resolve_variant
+
+
+def canonical(value: Any) -> Any:
+    """``value`` with every mapping's keys sorted (lists keep their order).
+
+    Snakemake compares a job's params with the recorded ones including dict key order, so
+    reordering keys in a YAML file (or a tool re-dumping it) would rerun finished epochs.
+    Params built from the config go through this to depend on values only.
+    """
+    if isinstance(value, Mapping):
+        return {key: canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list | tuple):
+        return [canonical(item) for item in value]
+    return value
+
+
+def stage_settings(
+    config: Mapping, variants: Mapping[str, Mapping], stage: str, wildcards: Mapping[str, str]
+) -> dict:
+    """The settings one stage of one job uses, in canonical key order (see ``canonical``)."""
+    return canonical(_stage_settings(config, variants, stage, wildcards))
+
+
+# Model keys each kind of stage reads. Building a network for inference or fine-tuning reads
+# its architecture and input size; only the stages that create a network from nothing read
+# how it is initialised (a changed init reaches later stages through their input files).
+MODEL_KEYS_LOADED = ("arch", "last_stride", "height", "width")
+
+
+MODEL_KEYS_CREATED = (*MODEL_KEYS_LOADED, "init")
+
+
+# Ghost BN (``bn_groups``) only changes batch statistics in training mode.
+MODEL_KEYS_TRAINED = (*MODEL_KEYS_LOADED, "bn_groups")
+
+
+# Fine-tuning settings (from ``adapt``, or ``usl`` overrides) and the variant fields it reads.
+FINETUNE_KEYS = (
+    "iterations",
+    "batch_size",
+    "num_instances",
+    "lr",
+    "weight_decay",
+    "lr_steps",
+    "random_erasing",
+)
+
+
+CLUSTER_KEYS = ("k1", "k2", "min_samples", "eps", "rho", "max_distance")
+
+
+VARIANT_KEYS = {
+    "finetune": ("branches", "mean_teacher"),
+    "refine": ("branches", "cluster_on", "refine", "use_top", "use_bottom", "labels"),
+}
+
+
+def _model_settings(config: Mapping, keys: tuple[str, ...]) -> dict:
+    model = config["model"]
+    return {key: model[key] for key in keys if key in model}
+
+
+def _runtime(config: Mapping) -> dict:
+    """Where and how a torch stage runs (the project's single device switch)."""
+    return {
+        "device": config.get("device", "auto"),
+        "amp": config.get("amp", True),
+        "num_workers": config.get("num_workers", 0),
+    }
+
+
+def _stage_settings(
+    config: Mapping, variants: Mapping[str, Mapping], stage: str, wildcards: Mapping[str, str]
+) -> dict:
+    """The settings one stage of one job reads, and nothing else (see the module docstring).
+
+    ``tests/test_workflow_params.py`` walks every config key and checks that changing it
+    changes exactly the stages listed there, so a key added here must be added there too.
+    """
+    if stage == "pretrain":
+        pretrain = {k: v for k, v in config["pretrain"].items() if k != "target_bn"}
+        return {
+            **_runtime(config),
+            "model": _model_settings(config, (*MODEL_KEYS_CREATED, "bn_groups")),
+            "pretrain": pretrain,
+            "seed": int(wildcards["seed"]),
+            "dataset": wildcards["dataset"],
+            "bn_domain": wildcards["bn_domain"],
+        }
+    if stage == "init":  # built on the CPU and saved: no device, no data loading
+        return {
+            "model": _model_settings(config, MODEL_KEYS_CREATED),
+            "seed": int(wildcards["seed"]),
+        }
+
+    setting = wildcards["setting"]
+    variant = resolve_variant(variants, wildcards["variant"])
+    adapt = adapt_settings(config, setting)
+    run = {key: wildcards[key] for key in ("setting", "task", "variant", "seed")}
+    run["seed"] = int(run["seed"])
+    if "epoch" in wildcards:
+        run["epoch"] = int(wildcards["epoch"])
+    evaluation = dict(config["evaluation"])
+    model = _model_settings(config, MODEL_KEYS_LOADED)
+    epoch = run.get("epoch", 0)
+    if stage == "extract":
+        return _extract_settings(config, epoch, variant["mean_teacher"])
+    if stage == "cluster":
+        return _cluster_settings(config, setting, epoch, wildcards["space"])
+    if stage == "refine":
+        return {
+            "run": run,
+            "variant": {key: variant[key] for key in VARIANT_KEYS["refine"] if key in variant},
+            "k": float(variant.get("k", adapt["k"])),
+            "denominator": adapt["denominator"],
+        }
+    if stage == "finetune":
+        out = {
+            **_runtime(config),
+            "model": _model_settings(config, MODEL_KEYS_TRAINED),
+            "run": run,
+            "variant": {key: variant[key] for key in VARIANT_KEYS["finetune"]},
+            **{key: adapt[key] for key in FINETUNE_KEYS if key in adapt},
+        }
+        out["loss"] = _finetune_loss(adapt["loss"], variant["mean_teacher"])
+        if variant["mean_teacher"]:  # the EMA momentum means nothing without a teacher
+            out["momentum"] = adapt["momentum"]
+        return out
+    if stage == "evaluate":
+        return _evaluate_settings(config, epoch, variant["mean_teacher"])
+    if stage == "rank_list":
+        return {
+            **_runtime(config),
+            "model": model,
+            "run": run,
+            "mean_teacher": variant["mean_teacher"],
+            "batch_size": evaluation["batch_size"],
+        }
+    if stage == "summary":
+        return {
+            "run": run,
+            "variant": variant,
+            "epochs": int(adapt["epochs"]),
+        }
+    raise SecretError(f"internal: no settings defined for stage '{stage}'")
+
+
+def _finetune_loss(loss: Mapping, mean_teacher: bool) -> dict:
+    """The part of ``adapt.loss`` a fine-tuning job reads (see ``LossConfig.from_config``):
+    with a teacher its four ``mean_teacher`` weights replace ``ce`` and ``triplet.weight``."""
+    triplet = dict(loss.get("triplet", {}))
+    out = {"label_smoothing": loss.get("label_smoothing", 0.1)}
+    if mean_teacher:
+        triplet.pop("weight", None)
+        out["mean_teacher"] = loss.get("mean_teacher", {})
+    else:
+        out["ce"] = loss.get("ce", 1.0)
+    out["triplet"] = triplet
+    return out
+
+
+def prepare_settings(config: Mapping, name: str) -> dict:
+    """The params of a dataset job: how to make or find it and the size its pixels are
+    stored at (the model's input), not how tables name it."""
+    entry = {k: v for k, v in dataset_entry(config, name).items() if k != "paper_dataset"}
+    model = config["model"]
+    return canonical(
+        {
+            "entry": entry,
+            "data_root": config.get("data_root", ""),
+            "height": model["height"],
+            "width": model["width"],
+        }
+    )
+
+
+def _extract_settings(config: Mapping, epoch: int, mean_teacher: bool) -> dict:
+    return {
+        **_runtime(config),
+        "model": _model_settings(config, MODEL_KEYS_LOADED),
+        "run": {"epoch": epoch},
+        "mean_teacher": mean_teacher,
+        "batch_size": config["evaluation"]["batch_size"],
+    }
+
+
+def _cluster_settings(config: Mapping, setting: str, epoch: int, space: str) -> dict:
+    adapt = adapt_settings(config, setting)
+    return {
+        "device": config.get("device", "auto"),
+        "run": {"epoch": epoch},
+        "space": space,
+        **{key: adapt[key] for key in CLUSTER_KEYS},
+    }
+
+
+def _evaluate_settings(config: Mapping, epoch: int, mean_teacher: bool) -> dict:
+    return {
+        **_runtime(config),
+        "model": _model_settings(config, MODEL_KEYS_LOADED),
+        "run": {"epoch": epoch},
+        "mean_teacher": mean_teacher,
+        **dict(config["evaluation"]),
+    }
+
+
+def start_settings(config: Mapping, stage: str, start: str, space: str = "") -> dict:
+    """Params of the shared first-epoch stages (see ``start_target_dir``)."""
+    setting = "usl" if start.startswith("init/") else "uda"
+    if stage == "extract":
+        return canonical(_extract_settings(config, 1, mean_teacher=False))
+    if stage == "cluster":
+        return canonical(_cluster_settings(config, setting, 1, space))
+    if stage == "evaluate":
+        return canonical(_evaluate_settings(config, 0, mean_teacher=False))
+    raise SecretError(f"internal: no shared settings for stage '{stage}'")

@@ -1,0 +1,102 @@
+"""Checking a config before any job: the schema (one-line errors), value combinations the
+schema cannot express, and the job-metadata backend that params-based reruns rely on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from secret_core.errors import SecretError
+
+
+def validate_config(config: dict, schema_path: str | Path, validate: Callable) -> None:
+    """Validate (and fill defaults) with Snakemake's validator; fail with one line.
+
+    ``snakemake.utils.validate`` reports about ten lines per problem; users need the key and
+    the allowed values, so the first error is re-stated as one line naming its key path.
+    Strings from the command line (``--config 'adapt={k: 0.6}'``) are first converted where
+    the schema wants a number, integer or boolean (see :mod:`secret_core.workflow.coerce`).
+    """
+    from secret_core.workflow.coerce import coerce_config
+
+    coerce_config(config, yaml.safe_load(Path(schema_path).read_text()))
+    try:
+        validate(config, str(schema_path), set_default=True)
+    except Exception as exc:  # snakemake raises WorkflowError wrapping jsonschema's error
+        raise SecretError(_one_line_schema_error(config, schema_path) or str(exc)) from None
+    check_combinations(config)
+
+
+def check_combinations(config: Mapping) -> None:
+    """Settings the schema cannot judge alone (a margin with a soft-margin triplet, an area
+    range whose minimum exceeds its maximum), checked before any job starts by building
+    what the stages will build; raises a one-line SecretError naming the key."""
+    from secret_core.data.erasing import RandomErasingConfig
+    from secret_core.losses.config import LossConfig
+
+    LossConfig.from_config(config.get("pretrain", {}).get("loss"), "pretrain.loss")
+    adapt = config.get("adapt", {})
+    for teacher in (False, True):
+        LossConfig.from_config(adapt.get("loss"), "adapt.loss", mean_teacher=teacher)
+    if "random_erasing" in adapt:
+        RandomErasingConfig.from_config(adapt["random_erasing"], "adapt.random_erasing")
+
+
+def _one_line_schema_error(config: dict, schema_path: str | Path) -> str | None:
+    import jsonschema
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator_cls = jsonschema.validators.validator_for(schema)
+    errors = list(validator_cls(schema).iter_errors(config))
+    if not errors:
+        return None
+    error = jsonschema.exceptions.best_match(errors)
+    key = ".".join(str(p) for p in error.absolute_path) or "<top level>"
+    if error.validator == "additionalProperties":
+        unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        allowed = ", ".join(sorted(error.schema.get("properties", {})))
+        where = key if error.absolute_path else "top level"
+        return (
+            f"config: unknown key {', '.join(map(repr, unknown))} at {where}; "
+            f"allowed keys there: {allowed}"
+        )
+    if error.validator == "enum":
+        return f"config key '{key}': {error.instance!r} is not one of {error.validator_value}"
+    return f"config key '{key}': {error.message}"
+
+
+def relative_paths(paths: list[str | Path], base: str | Path) -> list[str]:
+    """Configfile paths as a user reads them: relative to the workflow folder when inside it."""
+    out = []
+    for path in paths:
+        try:
+            out.append(str(Path(path).resolve().relative_to(Path(base).resolve())))
+        except ValueError:
+            out.append(str(path))
+    return out
+
+
+def check_persistence_backend(workflow: Any) -> None:
+    """Refuse to plan with a metadata backend other than the one ``profiles/default`` sets.
+
+    Snakemake decides that a finished job is out of date by comparing its params with the
+    metadata recorded when it ran. Metadata written by one backend is invisible to the other,
+    and a job without metadata counts as up to date: after a run with the file backend, a run
+    with ``db`` (or the reverse) would accept every result of another config. Jobs that
+    Snakemake spawns itself (cluster job steps) are not checked: they plan nothing.
+    """
+    from snakemake.settings.enums import PersistenceBackend
+    from snakemake_interface_executor_plugins.settings import ExecMode
+
+    if workflow.exec_mode != ExecMode.DEFAULT:
+        return
+    backend = workflow.workflow_settings.persistence_backend
+    if backend != PersistenceBackend.DB:
+        raise SecretError(
+            f"job metadata backend is '{backend.item_to_choice()}', but this workflow keeps it "
+            "in 'db' (set by profiles/default/, which --workflow-profile none turns off): add "
+            "--persistence-backend db"
+        )
