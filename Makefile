@@ -7,9 +7,12 @@ CORES ?= 8
 
 .PHONY: install demo test lint format
 
+# FAISS=gpu installs the CUDA 12 faiss wheel instead of faiss-cpu (one of them, never both).
+FAISS ?= cpu
+
 install:
 	$(PIP) install --quiet torch==2.14.1 torchvision==0.29.1
-	$(PIP) install --quiet -e ".[dev]"
+	$(PIP) install --quiet -e ".[dev,$(FAISS)]"
 
 demo: install
 	$(PYTHON) -m snakemake --cores $(CORES) results/table1.csv

@@ -33,6 +33,7 @@ wildcard_constraints:
 
 
 include: "rules/data.smk"
+include: "rules/weights.smk"
 include: "rules/pretrain.smk"
 include: "rules/epoch.smk"
 include: "rules/start.smk"

@@ -10,6 +10,7 @@ rule pretrain_source:
         bn_domain=lambda wc: (
             [dataset_summary(wc.bn_domain)] if wc.bn_domain != wc.dataset else []
         ),
+        imagenet=IMAGENET_INPUT,
     output:
         model="results/pretrain/{dataset}/bn_{bn_domain}/seed{seed}/model.pt",
         record="results/pretrain/{dataset}/bn_{bn_domain}/seed{seed}/train.json",
@@ -31,6 +32,8 @@ rule pretrain_source:
 
 
 rule init_model:
+    input:
+        imagenet=IMAGENET_INPUT,
     output:
         model="results/init/seed{seed}/model.pt",
     log:

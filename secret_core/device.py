@@ -57,7 +57,7 @@ def faiss_gpu_available() -> bool:
     """True when faiss was built with GPU support and a GPU is visible."""
     try:
         import faiss
-    except ImportError:  # pragma: no cover - faiss is a hard dependency
+    except ImportError:  # pragma: no cover - an extra (cpu or gpu); knn() names the fix
         return False
     get_num_gpus = getattr(faiss, "get_num_gpus", None)
     return bool(get_num_gpus and get_num_gpus() > 0)

@@ -76,3 +76,8 @@ def check_epoch_outputs(workdir: Path) -> None:
     assert not (exp / "epoch_001" / "model.pt").exists()
     assert (exp / "epoch_002" / "model.pt").is_file()
     assert (exp / "history.csv").is_file()
+    # Progress in rule logs is whole lines (secret_core.progress), never tqdm's redraws.
+    logs = sorted((workdir / "results").rglob("*.log"))
+    assert logs and not [log for log in logs if "\r" in log.read_text()]
+    pretrain = next((workdir / "results" / "pretrain").rglob("pretrain.log")).read_text()
+    assert "epoch 1: 3/3 (100%)" in pretrain, pretrain

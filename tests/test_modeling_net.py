@@ -7,7 +7,7 @@ import torch
 
 from secret_core import BRANCHES
 from secret_core.errors import SecretError
-from secret_core.modeling import ARCHS, build_model, compute_centroids, imagenet_weights_path
+from secret_core.modeling import ARCHS, build_model, compute_centroids
 from secret_core.modeling.heads import local_block
 
 
@@ -114,30 +114,6 @@ def test_resnet50_last_stride_one_and_forward():
     out = model(torch.randn(2, 3, 64, 32))
     assert out["top"]["feat"].shape == (2, 2048) and out["bottom"]["logits"].shape == (2, 3)
     assert model.local.conv2.out_channels == 512  # authors' width 2048 // 4
-
-
-def test_imagenet_missing_names_the_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
-    expected = tmp_path / "checkpoints" / "resnet18-f37072fd.pth"
-    assert imagenet_weights_path("resnet18") == expected
-    with pytest.raises(SecretError) as info:
-        build_model("resnet18", 0, init="imagenet")
-    assert str(expected) in str(info.value) and "\n" not in str(info.value)
-    with pytest.raises(SecretError, match="resnet_tiny"):
-        build_model("resnet_tiny", 0, init="imagenet")
-
-
-def test_imagenet_loads_local_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
-    from torchvision.models import resnet18
-
-    torch.manual_seed(1)
-    reference = resnet18()
-    path = imagenet_weights_path("resnet18")
-    path.parent.mkdir(parents=True)
-    torch.save(reference.state_dict(), path)
-    model = build_model("resnet18", 0, init="imagenet")
-    assert torch.equal(model.backbone.layer3[0].conv1.weight, reference.layer3[0].conv1.weight)
 
 
 def test_unknown_arch_is_one_line_error():

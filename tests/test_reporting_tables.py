@@ -30,8 +30,8 @@ def test_mean_and_std_over_seeds_and_paper_columns(tmp_path):
         ("d2m", "secret"): [summary(0.5, 0.6), summary(0.7, 0.8)],
         ("d2m", "secret_mt"): [summary(0.4, 0.45), summary(0.6, 0.65)],
     }
-    rows = build_table("table1", summaries, ["d2m"], {"d2m": "duke2market"})
-    by_method = {r["method"]: r for r in rows}
+    table = build_table("table1", summaries, ["d2m"], {"d2m": "duke2market"})
+    by_method = table.set_index("method").to_dict("index")
     secret = by_method["SECRET"]
     assert secret["d2m_mAP"] == pytest.approx(60.0)
     assert secret["d2m_mAP_std"] == pytest.approx(14.14, abs=0.01)
@@ -39,16 +39,55 @@ def test_mean_and_std_over_seeds_and_paper_columns(tmp_path):
     assert secret["d2m_mAP_diff"] == pytest.approx(60.0 - 79.8)
     assert by_method["SECRET-Joint"]["d2m_mAP"] == pytest.approx(70.0)
     assert by_method["Source only"]["d2m_mAP"] == pytest.approx(10.0)
-    assert "d2m_mAP_paper" not in build_table("table1", summaries, ["d2m"], {"d2m": None})[0]
+    assert "d2m_mAP_paper" not in build_table("table1", summaries, ["d2m"], {"d2m": None})
 
-    write_table(rows, tmp_path / "t.csv", tmp_path / "t.md", "Table 1")
+    write_table(table, tmp_path / "t.csv", tmp_path / "t.md", "Table 1")
     with open(tmp_path / "t.csv") as fh:
         read = list(csv.DictReader(fh))
-    assert [r["method"] for r in read] == [r["method"] for r in rows]
+    assert [r["method"] for r in read] == list(table["method"])
     text = (tmp_path / "t.md").read_text()
     assert "60.0 ± 14.1 (paper 79.8, -19.8)" in text
 
 
 def test_missing_experiment_gives_nan_not_crash():
-    rows = build_table("table1", {}, ["d2m"], {"d2m": None})
-    assert math.isnan(rows[0]["d2m_mAP"])
+    table = build_table("table1", {}, ["d2m"], {"d2m": None})
+    assert math.isnan(table.loc[0, "d2m_mAP"]) and table.loc[0, "d2m_seeds"] == 0
+
+
+def test_csv_and_markdown_formats(tmp_path):
+    """The file formats, byte for byte: one seed gives no std columns; a method without runs
+    is ``nan`` in the CSV (every numeric cell parses) and '–' in the Markdown."""
+    summaries = {("d2m", "secret"): [summary(0.41234, 0.5)]}
+    table = build_table("table1", summaries, ["d2m", "m2d"], {"d2m": "duke2market"})
+    write_table(table, tmp_path / "t.csv", tmp_path / "t.md", "Table 1", ["A note."])
+    csv_lines = (tmp_path / "t.csv").read_text().splitlines()
+    assert csv_lines[0] == (
+        "method,d2m_mAP,d2m_mAP_paper,d2m_mAP_diff,d2m_R1,d2m_R1_paper,d2m_R1_diff,d2m_seeds,"
+        "m2d_mAP,m2d_R1,m2d_seeds"
+    )
+    assert csv_lines[2] == "SECRET,41.23,79.8,-38.57,51.23,92.3,-41.07,1,nan,nan,0"
+    assert csv_lines[4] == "SECRET(MT),nan,82.9,nan,nan,93.1,nan,0,nan,nan,0"
+    assert (tmp_path / "t.md").read_text() == (
+        "# Table 1\n\n"
+        "| Method | d2m mAP | d2m Rank-1 | m2d mAP | m2d Rank-1 |\n"
+        "|---|---|---|---|---|\n"
+        "| Source only | 10.0 | 20.0 | – | – |\n"
+        "| SECRET | 41.2 (paper 79.8, -38.6) | 51.2 (paper 92.3, -41.1) | – | – |\n"
+        "| SECRET-Joint | 50.0 (paper 79.9, -29.9) | 60.0 (paper 92.3, -32.3) | – | – |\n"
+        "| SECRET(MT) | – | – | – | – |\n"
+        "| SECRET-Joint(MT) | – | – | – | – |\n"
+        "\nA note.\n"
+    )
+
+
+def test_std_is_nan_for_a_single_seed_beside_several(tmp_path):
+    summaries = {
+        ("d2m", "secret"): [summary(0.5, 0.6), summary(0.7, 0.8)],
+        ("d2m", "secret_mt"): [summary(0.4, 0.45)],
+    }
+    table = build_table("table1", summaries, ["d2m"], {"d2m": None})
+    write_table(table, tmp_path / "t.csv", tmp_path / "t.md", "Table 1")
+    with open(tmp_path / "t.csv") as fh:
+        rows = {r["method"]: r for r in csv.DictReader(fh)}
+    assert rows["SECRET"]["d2m_mAP_std"] == "14.14" and rows["SECRET(MT)"]["d2m_mAP_std"] == "nan"
+    assert "| SECRET(MT) | 40.0 | 50.0 |" in (tmp_path / "t.md").read_text()

@@ -59,3 +59,34 @@ def test_slurm_test_installs_nothing_unless_asked(monkeypatch):
 
 def test_ci_opts_in_to_installing_slurm():
     assert "SECRET_INSTALL_SLURM=1" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_faiss_is_one_extra_per_machine():
+    """The CPU and CUDA wheels both install `faiss`: neither is a base dependency, so pip never
+    puts both in one environment, and `make install` picks the CPU one by default."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not [d for d in project["dependencies"] if d.startswith("faiss")]
+    extras = project["optional-dependencies"]
+    assert extras["cpu"] == ["faiss-cpu>=1.15"]
+    assert [d.split(">")[0] for d in extras["gpu"]] == ["faiss-gpu-cu12"]
+    makefile = (ROOT / "Makefile").read_text()
+    assert "FAISS ?= cpu" in makefile and '".[dev,$(FAISS)]"' in makefile
+    readme = (ROOT / "README.md").read_text()
+    assert 'pip install -e ".[cpu]"' in readme and 'pip install -e ".[gpu]"' in readme
+
+
+def test_missing_faiss_is_one_line_naming_the_extras(monkeypatch):
+    import sys
+
+    import numpy as np
+
+    from secret_core.clustering.knn import knn
+    from secret_core.errors import SecretError
+
+    monkeypatch.setitem(sys.modules, "faiss", None)  # what an install without the extra gives
+    with pytest.raises(SecretError) as info:
+        knn(np.eye(3, dtype=np.float32), 2, device="cpu")
+    message = str(info.value)
+    assert "\n" not in message and ".[cpu]" in message and ".[gpu]" in message

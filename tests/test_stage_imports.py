@@ -20,7 +20,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "workflow_scripts"
 TORCH_FREE = ("cluster", "refine", "summarize", "make_table", "make_figure", "prepare_dataset")
-NEEDS_TORCH = ("extract", "finetune", "evaluate", "rank_list", "pretrain", "init_model")
+NEEDS_TORCH = (
+    "extract",
+    "finetune",
+    "evaluate",
+    "rank_list",
+    "pretrain",
+    "init_model",
+    "imagenet_weights",
+)
 
 
 def _imports(script: Path) -> str:

@@ -11,4 +11,5 @@ run_stage(
     settings=snakemake.params.settings,
     model_path=snakemake.output.model,
     record_path=snakemake.output.record,
+    imagenet_file=snakemake.input.imagenet[0] if snakemake.input.imagenet else None,
 )

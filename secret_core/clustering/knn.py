@@ -23,7 +23,12 @@ def knn(
     starts with the sample itself, which the k-reciprocal definitions assume; faiss may put
     an exact duplicate first, so that is repaired here.
     """
-    import faiss
+    try:
+        import faiss
+    except ImportError:  # the wheel is an extra (cpu or gpu), so a bare `pip install -e .` lacks it
+        raise SecretError(
+            "faiss is not installed: pip install -e '.[cpu]' (or '.[gpu]' on a CUDA 12 machine)"
+        ) from None
 
     feats = np.ascontiguousarray(features, dtype=np.float32)
     if feats.ndim != 2 or feats.shape[0] == 0:

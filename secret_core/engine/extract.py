@@ -10,6 +10,7 @@ from torch import nn
 
 from secret_core import BRANCHES
 from secret_core.device import amp_enabled, autocast, channels_last_enabled
+from secret_core.progress import progress
 
 
 def extract_features(
@@ -18,8 +19,12 @@ def extract_features(
     *,
     device: torch.device | str = "cpu",
     amp: bool = False,
+    show_progress: bool = True,
 ) -> dict[str, np.ndarray]:
     """float32 (N, d) per branch, in the loader's order (eval mode, inference mode).
+
+    ``show_progress``: a bar on a terminal, ~10 log lines in a rule's log (a full gallery
+    takes minutes, and its log should say how far it is).
 
     On CUDA the images and weights go channels-last and AMP is used when asked; on the CPU
     both are skipped (device.py: slower there, and AMP would change the results). The
@@ -36,7 +41,7 @@ def extract_features(
     chunks: dict[str, list[np.ndarray]] = {b: [] for b in BRANCHES}
     try:
         with torch.inference_mode(), autocast(device, use_amp):
-            for batch in loader:
+            for batch in progress(loader, "extract") if show_progress else loader:
                 images = batch["images"].to(device, non_blocking=True)
                 if channels_last:
                     images = images.contiguous(memory_format=torch.channels_last)

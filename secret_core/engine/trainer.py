@@ -10,7 +10,6 @@ from typing import Any
 
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from secret_core import BRANCHES
 from secret_core.device import amp_enabled, autocast, channels_last_enabled
@@ -18,6 +17,7 @@ from secret_core.engine.ema import MeanTeacher
 from secret_core.engine.optim import set_lr
 from secret_core.errors import SecretError
 from secret_core.losses import LossConfig, compute_losses
+from secret_core.progress import progress as progress_of
 
 
 def train_epoch(
@@ -69,7 +69,8 @@ def train_epoch(
     correct: dict[str, int] = defaultdict(int)
     counted: dict[str, int] = defaultdict(int)
     step, iterations, start = int(global_step_start), 0, time.perf_counter()
-    bar = tqdm(loader, desc=f"epoch {epoch}", disable=not progress, mininterval=5.0)
+    # A bar on a terminal, one log line per ~10% in a rule's log (see secret_core.progress).
+    bar = progress_of(loader, f"epoch {epoch}", log=log) if progress else loader
     for iteration, batch in enumerate(bar):
         if lr_fn is not None:
             set_lr(optimizer, lr_fn(iteration))
@@ -96,7 +97,7 @@ def train_epoch(
             sums[key] += value
         _count_correct(out, labels, branches, correct, counted)
         if progress:
-            bar.set_postfix(loss=f"{parts['total']:.3f}")
+            bar.set_postfix(loss=f"{parts['total']:.3f}")  # type: ignore[union-attr]
     stats: dict[str, Any] = {
         "losses": {k: v / max(iterations, 1) for k, v in sums.items()},
         "accuracy": {b: correct[b] / counted[b] for b in branches if counted[b]},

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pickle
+import sys
 import zipfile
+from http.client import HTTPException
 from pathlib import Path
 
 import torch
@@ -11,6 +13,7 @@ from torch import nn
 from torchvision.models import resnet
 
 from secret_core.errors import SecretError
+from secret_core.imagenet import cached_weights_path, imagenet_url, offline_message
 
 TORCHVISION_ARCHS = {
     "resnet18": (resnet.resnet18, resnet.ResNet18_Weights.IMAGENET1K_V1),
@@ -69,36 +72,76 @@ def tiny_backbone(last_stride: int = 1, widths: tuple[int, ...] = TINY_WIDTHS) -
 
 
 def imagenet_weights_path(arch: str) -> Path:
-    """Where torchvision keeps the ImageNet file of ``arch`` (we never download it)."""
+    """Where torchvision keeps (or will download) the ImageNet file of ``arch``: the torch hub
+    cache, ``torch.hub.get_dir()/checkpoints/<file name of the weights URL>``."""
     if arch not in TORCHVISION_ARCHS:
         raise SecretError(f"model.init imagenet is not available for {arch}; use none")
-    weights = TORCHVISION_ARCHS[arch][1]
-    return Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
+    return cached_weights_path(arch, torch.hub.get_dir())
 
 
-def _load_imagenet(net: nn.Module, arch: str) -> None:
+def fetch_imagenet_weights(arch: str, progress: bool | None = None) -> Path:
+    """The ImageNet file of ``arch`` in the torch hub cache, downloaded if it is not there.
+
+    torchvision's weights API does the download (``ResNet50_Weights.IMAGENET1K_V1`` and co.,
+    hash-checked, written under a temporary name and then moved, so an interrupted download
+    leaves no half file). The workflow calls this in one local job per architecture on the
+    submitting machine; compute nodes without internet then only read the file. Without
+    internet the error is one line naming the URL and the path to put the file at. The
+    progress bar is drawn only on a terminal (a log file would get every refresh).
+    """
     path = imagenet_weights_path(arch)
-    if not path.is_file():
+    if path.is_file():
+        return path
+    weights = TORCHVISION_ARCHS[arch][1]
+    if progress is None:
+        progress = sys.stderr.isatty()
+    try:
+        weights.get_state_dict(progress=progress, check_hash=True)
+    except (OSError, HTTPException, RuntimeError) as exc:  # URLError is an OSError
+        raise SecretError(offline_message(arch, path, f"{type(exc).__name__}: {exc}")) from None
+    return path
+
+
+def _load_imagenet(net: nn.Module, arch: str, path: Path | None = None) -> None:
+    """Load ``arch``'s ImageNet weights into the torchvision ``net``: from ``path`` (the file a
+    workflow job was given as input), else from the hub cache, downloading on first use as
+    torchvision itself does."""
+    if path is None:
+        path = fetch_imagenet_weights(arch)
+    elif not path.is_file():
         raise SecretError(
-            f"ImageNet weights for {arch} not found: put the torchvision file at {path} "
-            "(or set model.init to none or to a state-dict path)"
+            f"ImageNet weights for {arch} not found at {path}: put torchvision's "
+            f"{imagenet_url(arch)} there (or set model.init to none or to a state-dict path)"
         )
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
         net.load_state_dict(state)
-    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as exc:
+    except (  # what torch.load and a wrong state dict raise for a truncated or foreign file
+        RuntimeError,
+        EOFError,
+        KeyError,
+        ValueError,
+        pickle.UnpicklingError,
+        zipfile.BadZipFile,
+    ) as exc:
         raise SecretError(
             f"ImageNet weights {path} cannot be loaded ({type(exc).__name__}); "
-            f"replace it with torchvision's {path.name}"
+            f"replace it with torchvision's {imagenet_url(arch)}"
         ) from None
 
 
-def torchvision_backbone(arch: str, last_stride: int = 1, imagenet: bool = False) -> Backbone:
-    """A torchvision ResNet without its head; last stride 1 as in the authors' code."""
+def torchvision_backbone(
+    arch: str, last_stride: int = 1, imagenet: bool = False, imagenet_file: Path | None = None
+) -> Backbone:
+    """A torchvision ResNet without its head; last stride 1 as in the authors' code.
+
+    ``imagenet`` loads the ImageNet weights: from ``imagenet_file`` when given, else from the
+    torch hub cache (downloaded on first use).
+    """
     builder, _ = TORCHVISION_ARCHS[arch]
     net = builder(weights=None)
     if imagenet:
-        _load_imagenet(net, arch)
+        _load_imagenet(net, arch, imagenet_file)
     if last_stride == 1:  # keep layer4 at 1/16 resolution (16x8 at 256x128)
         block = net.layer4[0]
         strided_conv = block.conv2 if isinstance(block, resnet.Bottleneck) else block.conv1
@@ -109,7 +152,9 @@ def torchvision_backbone(arch: str, last_stride: int = 1, imagenet: bool = False
     return Backbone(stem, [net.layer1, net.layer2, net.layer3, net.layer4], out_dim)
 
 
-def build_backbone(arch: str, last_stride: int = 1, imagenet: bool = False) -> Backbone:
+def build_backbone(
+    arch: str, last_stride: int = 1, imagenet: bool = False, imagenet_file: Path | None = None
+) -> Backbone:
     """The configured backbone; unknown names and impossible inits are one-line errors."""
     if last_stride not in (1, 2):
         raise SecretError(f"model.last_stride must be 1 or 2, got {last_stride}")
@@ -119,4 +164,4 @@ def build_backbone(arch: str, last_stride: int = 1, imagenet: bool = False) -> B
         return tiny_backbone(last_stride)
     if arch not in TORCHVISION_ARCHS:
         raise SecretError(f"model.arch '{arch}' is unknown; use one of {', '.join(ARCHS)}")
-    return torchvision_backbone(arch, last_stride, imagenet)
+    return torchvision_backbone(arch, last_stride, imagenet, imagenet_file)

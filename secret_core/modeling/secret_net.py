@@ -41,6 +41,7 @@ class SecretNet(nn.Module):
         imagenet: bool = False,
         ghost_bn_groups: int | None = None,
         ghost_bn_scope: str = "all",
+        imagenet_file: Path | None = None,
     ) -> None:
         super().__init__()
         unknown = set(num_classes) - set(BRANCHES)
@@ -49,7 +50,7 @@ class SecretNet(nn.Module):
                 f"num_classes has unknown branch(es) {sorted(unknown)}; use {', '.join(BRANCHES)}"
             )
         self.arch = arch
-        self.backbone = build_backbone(arch, last_stride, imagenet)
+        self.backbone = build_backbone(arch, last_stride, imagenet, imagenet_file)
         dim = self.backbone.out_dim
         self.feat_dim = dim
         self.local = local_block(dim)
@@ -127,10 +128,15 @@ def build_model(
     last_stride: int = 1,
     ghost_bn_groups: int | None = None,
     ghost_bn_scope: str = "all",
+    imagenet_file: str | Path | None = None,
 ) -> SecretNet:
-    """The network with ``init``: ``none``, ``imagenet`` (local torchvision file, never
-    downloaded) or a path to a state dict (raw ours, raw torchvision ResNet, DataParallel
-    ``module.`` names, or one of our checkpoints, whose student ``model`` is used).
+    """The network with ``init``: ``none``, ``imagenet`` (torchvision's weights, from
+    ``imagenet_file`` when given, else from the torch hub cache, downloaded on first use) or a
+    path to a state dict (raw ours, raw torchvision ResNet, DataParallel ``module.`` names, or
+    one of our checkpoints, whose student ``model`` is used).
+
+    Workflow jobs pass ``imagenet_file``: the file their local fetch job put in the cache, so
+    a compute node reads exactly its declared input and never tries the network.
 
     ``num_classes`` is one size for all branches or a per-branch dict (missing branches: 0).
     """
@@ -145,6 +151,7 @@ def build_model(
         imagenet=init == "imagenet",
         ghost_bn_groups=ghost_bn_groups,
         ghost_bn_scope=ghost_bn_scope,
+        imagenet_file=Path(imagenet_file) if imagenet_file is not None else None,
     )
     if init not in ("none", "imagenet"):
         _init_from_file(model, Path(init).expanduser())

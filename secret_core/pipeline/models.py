@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -9,7 +10,7 @@ import torch
 from secret_core.device import resolve_device
 from secret_core.engine import MeanTeacher, load_checkpoint, load_model_state
 from secret_core.errors import SecretError
-from secret_core.modeling import SecretNet, build_model
+from secret_core.modeling import SecretNet, build_model, fetch_imagenet_weights
 
 
 def ghost_groups(model_cfg: dict[str, Any]) -> int | None:
@@ -28,15 +29,38 @@ def ghost_groups(model_cfg: dict[str, Any]) -> int | None:
     return groups if groups > 1 else None
 
 
-def new_model(model_cfg: dict[str, Any], num_classes: int | dict[str, int] = 0) -> SecretNet:
-    """The network as the config describes it, with its configured initialisation."""
+def new_model(
+    model_cfg: dict[str, Any],
+    num_classes: int | dict[str, int] = 0,
+    imagenet_file: str | None = None,
+) -> SecretNet:
+    """The network as the config describes it, with its configured initialisation.
+
+    ``imagenet_file`` is the ImageNet file the job was given (see ``fetch_imagenet``); with
+    ``model.init: imagenet`` and no file, torchvision's hub cache is used.
+    """
     return build_model(
         arch=model_cfg["arch"],
         num_classes=num_classes,
         init=model_cfg.get("init", "none"),
         last_stride=int(model_cfg.get("last_stride", 1)),
         ghost_bn_groups=ghost_groups(model_cfg),
+        imagenet_file=imagenet_file,
     )
+
+
+def fetch_imagenet(arch: str, path: str) -> None:
+    """Rule imagenet_weights: download ``arch``'s ImageNet file into the torch hub cache.
+
+    The Snakefile computed ``path`` without torch (``secret_core.imagenet``); torch's own
+    answer must agree, or the file would land where no job looks.
+    """
+    got = fetch_imagenet_weights(arch)
+    if got.resolve() != Path(path).resolve():
+        raise SecretError(
+            f"torch put the ImageNet weights of {arch} at {got}, not at {path} as the workflow "
+            "expected; do not call torch.hub.set_dir, set TORCH_HOME instead"
+        )
 
 
 def restore(

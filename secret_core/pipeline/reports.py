@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from secret_core.provenance import describe
 from secret_core.reporting.tables import (
     TABLE_ROWS,
@@ -80,7 +82,7 @@ def make_table(
     """Write one paper table; ``provenance`` goes into every CSV row and the Markdown notes."""
     name = settings["name"]
     summaries = load_summaries(summary_paths)
-    rows = build_table(name, summaries, settings["tasks"], settings["paper_tasks"])
+    table = build_table(name, summaries, settings["tasks"], settings["paper_tasks"])
     notes = ["Measured at the final epoch. 'Source only' is the starting model (epoch 0)."]
     if any(row.feature == "joint" for row in TABLE_ROWS[name]):
         notes.append(joint_note(summaries))
@@ -88,9 +90,15 @@ def make_table(
     if stand_ins:
         notes.append(stand_ins)
     if provenance is not None:
-        rows = [{**row, **{key: provenance.get(key) for key in PROVENANCE_COLUMNS}} for row in rows]
+        # Text columns (None, e.g. no git commit, is written empty), repeated on every row
+        # so a row copied out of the CSV still says what made it.
+        columns = {
+            key: pd.Series([provenance.get(key)] * len(table), dtype=object)
+            for key in PROVENANCE_COLUMNS
+        }
+        table = table.assign(**columns)
         notes.append(describe(provenance))
-    write_table(rows, Path(csv_path), Path(md_path), TABLE_TITLES[name], notes)
+    write_table(table, Path(csv_path), Path(md_path), TABLE_TITLES[name], notes)
 
 
 def make_figure(

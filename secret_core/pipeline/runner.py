@@ -1,7 +1,7 @@
 """Run a stage from a Snakemake ``script:`` with logging to the rule's log file.
 
-Progress bars (tqdm writes to stderr) and log lines go to the rule's ``log:`` file, so a
-cluster job's log shows where it is. A :class:`SecretError` (bad input the user can fix) is
+Log lines and stderr go to the rule's ``log:`` file, so a cluster job's log shows where it
+is; loops report progress there as whole lines, not tqdm redraws (``secret_core.progress``). A :class:`SecretError` (bad input the user can fix) is
 reported as one line instead of a traceback.
 """
 
@@ -15,10 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from secret_core import progress
 from secret_core.device import configure_threads
 from secret_core.errors import SecretError
 
-LOGGER_NAME = "secret"
+LOGGER_NAME = progress.LOGGER_NAME
 
 
 def get_logger() -> logging.Logger:

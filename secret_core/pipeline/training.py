@@ -28,6 +28,7 @@ def pretrain_source(
     model_path: str,
     record_path: str,
     bn_summary: str | None = None,
+    imagenet_file: str | None = None,
 ) -> None:
     """Supervised training on the labelled source domain (CE + triplet on all branches, as
     ``pretrain.loss`` sets them).
@@ -57,7 +58,7 @@ def pretrain_source(
         log.info(
             "BatchNorm statistics adapted to %s (%d images)", settings["bn_domain"], len(bn_images)
         )
-    model = new_model(model_cfg, {b: num_ids for b in BRANCHES}).to(device)
+    model = new_model(model_cfg, {b: num_ids for b in BRANCHES}, imagenet_file).to(device)
     optimizer = build_optimizer(model, lr=cfg["lr"], weight_decay=cfg["weight_decay"])
     loss_cfg = LossConfig.from_config(cfg.get("loss"), "pretrain.loss")
     history, step = [], 0
@@ -129,10 +130,11 @@ def pretrain_source(
     )
 
 
-def init_model(settings: dict[str, Any], model_path: str) -> None:
-    """The starting network of the fully unsupervised setting (ImageNet or configured init)."""
+def init_model(settings: dict[str, Any], model_path: str, imagenet_file: str | None = None) -> None:
+    """The starting network of the fully unsupervised setting (ImageNet or configured init;
+    ``imagenet_file`` as in ``new_model``)."""
     seed_everything(derive_seed("init", settings["seed"]))
-    model = new_model(settings["model"], 0)
+    model = new_model(settings["model"], 0, imagenet_file)
     save_checkpoint(
         model_path,
         model=model,

@@ -1,22 +1,22 @@
 """Paper tables from experiment summaries, beside the paper's reported values.
 
-A table is a list of rows; each row names a variant, the inference feature and the epoch it
-reads ("final" or 0 for the starting point). Cells are the mean over seeds, with the standard
-deviation when there are several seeds. Paper values appear only for tasks that are the
+A table is a pandas DataFrame, one row per method; each method names a variant, the inference
+feature and the epoch it reads ("final" or 0 for the starting point). Cells are the mean over
+seeds, with the standard deviation when there are several seeds. Paper values appear only for tasks that are the
 paper's (``paper_task`` in the config), so a synthetic stand-in is never compared with them.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from secret_core.io import read_json, write_text
 
@@ -66,9 +66,10 @@ TABLE_TITLES = {
 def paper_results() -> dict[tuple[str, str, str], tuple[float, float]]:
     """(table, row, paper task) -> (mAP, Rank-1) in percent, transcribed from the paper."""
     text = resources.files("secret_core.reporting").joinpath("paper_results.csv").read_text()
+    reported = pd.read_csv(io.StringIO(text))
     return {
-        (r["table"], r["row"], r["task"]): (float(r["mAP"]), float(r["rank1"]))
-        for r in csv.DictReader(io.StringIO(text))
+        (r.table, r.row, r.task): (float(r.mAP), float(r.rank1))
+        for r in reported.itertuples(index=False)
     }
 
 
@@ -79,79 +80,119 @@ def row_metrics(summary: Mapping, row: TableRow) -> tuple[float, float]:
     return 100.0 * float(metrics["mAP"]), 100.0 * float(metrics["rank1"])
 
 
+METRICS = ("mAP", "R1")  # CSV column suffixes, in row_metrics' order
+METRIC_NAMES = {"mAP": "mAP", "R1": "Rank-1"}  # Markdown headers
+
+
+def _round(value: float) -> float:
+    """Python's correctly rounded ``round(value, 2)``, which the CSV has always used (numpy's
+    and pandas' scaled rounding can differ in the last digit)."""
+    return round(float(value), 2)
+
+
 def build_table(
     name: str,
     summaries: Mapping[tuple[str, str], Sequence[Mapping]],
     tasks: Sequence[str],
     paper_tasks: Mapping[str, str | None],
-) -> list[dict[str, object]]:
-    """Rows of table ``name``; ``summaries[(task, variant)]`` lists one summary per seed."""
+) -> pd.DataFrame:
+    """Table ``name`` as a DataFrame, one row per method; ``summaries[(task, variant)]`` lists
+    one summary per seed.
+
+    Per task and metric: the mean over seeds; ``_std`` (sample std, NaN with one seed) when
+    some row of the task has several seeds; ``_paper`` and ``_diff`` (mean minus paper) for
+    tasks that are the paper's; then ``{task}_seeds``. Values are rounded to 2 decimals,
+    paper values kept as transcribed; a missing experiment gives NaN, not an error.
+    """
     paper = paper_results()
-    rows = []
-    for spec in TABLE_ROWS[name]:
-        out: dict[str, object] = {"method": spec.label}
-        for task in tasks:
-            runs = summaries.get((task, spec.variant), [])
-            values = np.array([row_metrics(s, spec) for s in runs], dtype=float).reshape(-1, 2)
-            for col, metric in enumerate(("mAP", "R1")):
-                mean = float(values[:, col].mean()) if len(values) else math.nan
-                out[f"{task}_{metric}"] = round(mean, 2)
-                if len(values) > 1:
-                    out[f"{task}_{metric}_std"] = round(float(values[:, col].std(ddof=1)), 2)
-                paper_task = paper_tasks.get(task)
-                if paper_task:
-                    ref = paper.get((name, spec.label, paper_task))
-                    ref_value = ref[col] if ref else math.nan
-                    out[f"{task}_{metric}_paper"] = ref_value
-                    out[f"{task}_{metric}_diff"] = round(mean - ref_value, 2)
-            out[f"{task}_seeds"] = len(values)
-        rows.append(out)
-    return rows
+    specs = TABLE_ROWS[name]
+    # Long form first: one row per (method, task, seed), the layout pandas aggregates.
+    measured = pd.DataFrame.from_records(
+        [
+            (spec.label, task, *row_metrics(run, spec))
+            for spec in specs
+            for task in tasks
+            for run in summaries.get((task, spec.variant), [])
+        ],
+        columns=["method", "task", *METRICS],
+    )
+    groups = measured.groupby(["method", "task"], sort=False)[list(METRICS)]
+    # numpy's reductions, as the tables have always been computed (bit-identical means).
+    mean = groups.agg(lambda v: float(np.mean(v.to_numpy())))
+    std = groups.agg(lambda v: float(np.std(v.to_numpy(), ddof=1)) if len(v) > 1 else math.nan)
+    seeds = measured.groupby(["method", "task"], sort=False).size()
+    grid = pd.MultiIndex.from_tuples(
+        [(spec.label, task) for spec in specs for task in tasks], names=["method", "task"]
+    )
+    mean, std, seeds = mean.reindex(grid), std.reindex(grid), seeds.reindex(grid, fill_value=0)
+
+    table = pd.DataFrame({"method": [spec.label for spec in specs]})
+    for task in tasks:
+        rows = [(spec.label, task) for spec in specs]
+        several_seeds = bool((seeds.loc[rows] > 1).any())
+        paper_task = paper_tasks.get(task)
+        for col, metric in enumerate(METRICS):
+            key = f"{task}_{metric}"
+            means = mean.loc[rows, metric].to_numpy()
+            table[key] = [_round(m) for m in means]
+            if several_seeds:
+                table[f"{key}_std"] = [_round(v) for v in std.loc[rows, metric]]
+            if paper_task:
+                refs = [paper.get((name, spec.label, paper_task)) for spec in specs]
+                ref_values = np.array([ref[col] if ref else math.nan for ref in refs])
+                table[f"{key}_paper"] = ref_values
+                table[f"{key}_diff"] = [_round(d) for d in means - ref_values]
+        table[f"{task}_seeds"] = seeds.loc[rows].to_numpy()
+    return table
 
 
 def write_table(
-    rows: Sequence[Mapping[str, object]],
+    table: pd.DataFrame,
     csv_path: Path,
     md_path: Path,
     title: str,
     notes: Sequence[str] = (),
 ) -> None:
-    """Write the CSV (machine-readable) and its Markdown twin (for people), atomically."""
-    columns = list(dict.fromkeys(key for row in rows for key in row))
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    write_text(csv_path, buf.getvalue())
-    write_text(md_path, markdown_table(rows, title, notes))
+    """Write the CSV (machine-readable) and its Markdown twin (for people), each atomically
+    (a temporary name, then a rename: a reader never sees half a table).
+
+    Numbers not available (no run, no paper value, the std of one seed) are written ``nan``
+    so every numeric cell parses with ``float``; a missing text value (no git commit) is empty.
+    """
+    numeric = table.select_dtypes("number").columns
+    text = table.drop(columns=numeric).astype(object).where(table.notna(), "")
+    csv_table = pd.concat([table[numeric], text], axis=1)[table.columns]
+    write_text(csv_path, csv_table.to_csv(index=False, lineterminator="\n", na_rep="nan"))
+    write_text(md_path, markdown_table(table, title, notes))
 
 
-def markdown_table(
-    rows: Sequence[Mapping[str, object]], title: str, notes: Sequence[str] = ()
-) -> str:
-    """One column per task and metric: 'measured ± std (paper, diff)'."""
-    tasks = list(dict.fromkeys(k.rsplit("_", 1)[0] for k in rows[0] if k.endswith("_seeds")))
-    header = ["Method"] + [f"{t} {m}" for t in tasks for m in ("mAP", "Rank-1")]
-    lines = [f"# {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in rows:
-        cells = [str(row["method"])]
-        for task in tasks:
-            for metric in ("mAP", "R1"):
-                cells.append(_cell(row, f"{task}_{metric}"))
-        lines.append("| " + " | ".join(cells) + " |")
+def markdown_table(table: pd.DataFrame, title: str, notes: Sequence[str] = ()) -> str:
+    """One column per task and metric: 'measured ± std (paper, diff)'; '–' when not run."""
+    tasks = [c.removesuffix("_seeds") for c in table.columns if c.endswith("_seeds")]
+    keys = {f"{t} {METRIC_NAMES[m]}": f"{t}_{m}" for t in tasks for m in METRICS}
+    cells = pd.DataFrame({"Method": table["method"].astype(str)})
+    for header, key in keys.items():
+        cells[header] = [_cell(row, key) for _, row in table.iterrows()]
+    lines = [f"# {title}", "", _markdown_row(cells.columns), "|" + "---|" * cells.shape[1]]
+    lines += [_markdown_row(row) for row in cells.itertuples(index=False)]
     lines += ["", *notes]
     return "\n".join(lines) + "\n"
 
 
-def _cell(row: Mapping[str, object], key: str) -> str:
+def _markdown_row(cells: Iterable[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _cell(row: pd.Series, key: str) -> str:
     value = row.get(key)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or pd.isna(value):
         return "–"
     text = f"{value:.1f}"
-    if f"{key}_std" in row:
-        text += f" ± {row[f'{key}_std']:.1f}"
+    std = row.get(f"{key}_std")
+    if std is not None and pd.notna(std):
+        text += f" ± {std:.1f}"
     paper = row.get(f"{key}_paper")
-    if isinstance(paper, float) and not math.isnan(paper):
+    if paper is not None and pd.notna(paper):
         text += f" (paper {paper:.1f}, {row[f'{key}_diff']:+.1f})"
     return text
 
