@@ -136,7 +136,7 @@ def start_group(wc):
     cluster job (see epoch_group)."""
     if not config.get("group_epochs", False):
         return None
-    return f"start-{wc.start.replace('/', '-')}-{wc.target}"
+    return wf.start_group_name(wc.start, wc.target)
 
 
 # Grouped jobs must ask for the same GPU resources, so CPU-only stages ask for the GPU too.

@@ -63,6 +63,7 @@ from secret_core.workflow.start_models import (
     START_PATTERN,
     source_model_dir,
     start_dir,
+    start_group_name,
     start_target_dir,
 )
 from secret_core.workflow.validation import (
@@ -116,6 +117,7 @@ __all__ = [
     "source_model_dir",
     "stage_settings",
     "start_dir",
+    "start_group_name",
     "start_settings",
     "start_target_dir",
     "table_experiments",

@@ -42,3 +42,8 @@ def source_model_dir(config: Mapping, task: str, seed: int | str) -> str:
     entry = config["tasks"][task]
     bn_domain = entry["target"] if config["pretrain"].get("target_bn", True) else entry["source"]
     return folder(entry["source"], bn_domain, seed)
+
+
+def start_group_name(start: str, target: str) -> str:
+    """The cluster-job group of one start model's shared first epoch (``group_epochs``)."""
+    return f"start-{start.replace('/', '-')}-{target}"
