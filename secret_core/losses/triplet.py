@@ -38,6 +38,22 @@ def hardest_pairs(
     return pos_idx, neg_idx, valid
 
 
+def _mine(features: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, ...] | None:
+    """Batch-hard mining shared by both triplet losses: (distances among the labelled samples,
+    row indices, hardest positive and negative per anchor, which anchors have both, the
+    labelled mask), or None when no anchor has both (the loss is then a graph-connected 0)."""
+    keep = labels >= 0
+    if int(keep.sum()) < 2:
+        return None
+    labels = labels[keep]
+    dist = euclidean(features[keep])
+    pos_idx, neg_idx, valid = hardest_pairs(dist, labels)
+    if not valid.any():
+        return None
+    rows = torch.arange(len(labels), device=labels.device)
+    return dist, rows, pos_idx, neg_idx, valid, keep
+
+
 def batch_hard_triplet(
     features: torch.Tensor,
     labels: torch.Tensor,
@@ -50,15 +66,10 @@ def batch_hard_triplet(
     ``hinge``: max(0, d_ap - d_an + margin). Samples labelled -1 are ignored.
     """
     check_triplet(kind, margin)
-    keep = labels >= 0
-    if int(keep.sum()) < 2:
+    mined = _mine(features, labels)
+    if mined is None:
         return zero_like_graph(features)
-    labels = labels[keep]
-    dist = euclidean(features[keep])
-    pos_idx, neg_idx, valid = hardest_pairs(dist, labels)
-    if not valid.any():
-        return zero_like_graph(features)
-    rows = torch.arange(len(labels), device=labels.device)
+    dist, rows, pos_idx, neg_idx, valid, _ = mined
     gap = dist[rows, pos_idx][valid] - dist[rows, neg_idx][valid]
     if kind == "soft_margin":
         return F.softplus(gap).mean()
@@ -74,15 +85,10 @@ def soft_triplet(
     It transfers the teacher's relative confidence in each triplet instead of a hard
     ordering, which tolerates pseudo-label noise better than the margin loss.
     """
-    keep = labels >= 0
-    if int(keep.sum()) < 2:
+    mined = _mine(features, labels)
+    if mined is None:
         return zero_like_graph(features)
-    labels = labels[keep]
-    dist = euclidean(features[keep])
-    pos_idx, neg_idx, valid = hardest_pairs(dist, labels)
-    if not valid.any():
-        return zero_like_graph(features)
-    rows = torch.arange(len(labels), device=labels.device)
+    dist, rows, pos_idx, neg_idx, valid, keep = mined
     student = torch.stack([dist[rows, pos_idx], dist[rows, neg_idx]], dim=1)[valid]
     ref_dist = euclidean(teacher_features[keep].detach())
     teacher = torch.stack([ref_dist[rows, pos_idx], ref_dist[rows, neg_idx]], dim=1)[valid]

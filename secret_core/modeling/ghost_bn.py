@@ -39,8 +39,8 @@ def _ghost_forward(
     return torch.cat([first, *rest])
 
 
-class GhostBatchNorm1d(nn.BatchNorm1d):
-    """``BatchNorm1d`` with per-group training statistics; same state-dict keys."""
+class _Ghost:
+    """Per-group training statistics for a BatchNorm class; same state-dict keys."""
 
     def __init__(self, num_features: int, groups: int, **kwargs) -> None:
         super().__init__(num_features, **kwargs)
@@ -53,18 +53,12 @@ class GhostBatchNorm1d(nn.BatchNorm1d):
         return f"{super().extra_repr()}, groups={self.groups}"
 
 
-class GhostBatchNorm2d(nn.BatchNorm2d):
-    """``BatchNorm2d`` with per-group training statistics; same state-dict keys."""
+class GhostBatchNorm1d(_Ghost, nn.BatchNorm1d):
+    """``BatchNorm1d`` with per-group training statistics (neck features)."""
 
-    def __init__(self, num_features: int, groups: int, **kwargs) -> None:
-        super().__init__(num_features, **kwargs)
-        self.groups = int(groups)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _ghost_forward(self, x, self.groups, super().forward)
-
-    def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, groups={self.groups}"
+class GhostBatchNorm2d(_Ghost, nn.BatchNorm2d):
+    """``BatchNorm2d`` with per-group training statistics (feature maps)."""
 
 
 _GHOST_OF = {nn.BatchNorm1d: GhostBatchNorm1d, nn.BatchNorm2d: GhostBatchNorm2d}
