@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import csv
 import math
+import subprocess
 import sys
 from importlib.util import find_spec
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MICRO = ROOT / "tests" / "micro_config.yaml"
@@ -33,6 +36,21 @@ def snakemake_command(
     if cores is not None:
         cmd += ["--cores", str(cores)]
     return [*cmd, *args]
+
+
+def run_snakemake(
+    workdir: Path, *args: str, configfile: Path = MICRO, timeout: int = 900
+) -> subprocess.CompletedProcess:
+    """Run ``snakemake`` (see ``snakemake_command``) and capture its output."""
+    cmd = snakemake_command(workdir, *args, configfile=configfile)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+# What every test module that runs Snakemake is marked with.
+SNAKEMAKE_MARKS = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not HAS_SNAKEMAKE, reason="snakemake is not installed"),
+]
 
 
 def planned_jobs(dry_run_output: str) -> dict[str, int]:

@@ -3,19 +3,18 @@
 import csv
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 from snakemake_cli import (
-    HAS_SNAKEMAKE,
     MICRO,
+    SNAKEMAKE_MARKS,
     check_epoch_outputs,
     check_table1,
     planned_jobs,
-    snakemake_command,
+    run_snakemake,
 )
 
 # Table 1, one ablation experiment by its own path, one figure and one rank list.
@@ -26,15 +25,8 @@ TARGETS = (
     "results/uda/micro/secret/seed1/rank_list.png",
 )
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not HAS_SNAKEMAKE, reason="snakemake is not installed"),
-]
-
-
-def snakemake(workdir: Path, *args: str, configfile: Path = MICRO) -> subprocess.CompletedProcess:
-    cmd = snakemake_command(workdir, *args, configfile=configfile)
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+pytestmark = SNAKEMAKE_MARKS
+snakemake = run_snakemake
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,18 @@ config are planned through each shipped profile and without one.
 
 from __future__ import annotations
 
-import subprocess
 from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
 import yaml
-from snakemake_cli import HAS_SNAKEMAKE, MICRO, ROOT, planned_jobs, snakemake_command
+from snakemake_cli import (
+    MICRO,
+    ROOT,
+    SNAKEMAKE_MARKS,
+    planned_jobs,
+    run_snakemake,
+)
 
 # The cheapest jobs of the micro config: two small synthetic domains, a few seconds.
 TARGETS = ("results/data/micro_src/summary.json", "results/data/micro_tgt/summary.json")
@@ -26,15 +31,8 @@ PROFILES = {
     "profiles/slurm": ("--profile", str(ROOT / "profiles" / "slurm")),
 }
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not HAS_SNAKEMAKE, reason="snakemake is not installed"),
-]
-
-
-def snakemake(workdir: Path, *args: str, configfile: Path = MICRO) -> subprocess.CompletedProcess:
-    cmd = snakemake_command(workdir, *args, configfile=configfile)
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+pytestmark = SNAKEMAKE_MARKS
+snakemake = run_snakemake
 
 
 @pytest.fixture(scope="module")
