@@ -16,6 +16,7 @@ from secret_core.io import load_arrays, read_json, save_arrays, write_json
 from secret_core.pipeline.datasets import open_dataset, train_ground_truth
 from secret_core.pipeline.runner import get_logger
 from secret_core.refinement import label_stats, mutual_refine, overall_consistency
+from secret_core.refinement.quality import label_accuracy
 
 
 def space_features(features: dict[str, np.ndarray], space: str) -> np.ndarray:
@@ -133,6 +134,7 @@ def refine_labels(
     for branch in variant["branches"]:
         keep &= refined[branch] >= 0
     stats["trained_samples"] = int(keep.sum())
+    stats.update(training_set_stats(refined[variant["branches"][0]], keep, gt))
     log.info(
         "refined: %d of %d samples keep a label in every branch; consistency %s",
         stats["trained_samples"],
@@ -141,6 +143,30 @@ def refine_labels(
     )
     save_arrays(out_labels, **refined)
     write_json(out_stats, stats)
+
+
+def training_set_stats(
+    labels: np.ndarray, keep: np.ndarray, gt: np.ndarray
+) -> dict[str, float | int | None]:
+    """What the epoch really trains on, beyond the per-branch refined accuracy.
+
+    The per-branch accuracy counts every sample that keeps a label in that branch, but only
+    the samples labelled in every used branch train (``keep``); the diagnosis of issue 11
+    needs the size, the identity coverage and the purity of that set, and the number of true
+    identities to read the cluster counts against. ``labels``: the first branch's labels,
+    which the PK sampler draws from.
+    """
+    n = len(gt)
+    kept_labels = np.where(keep, labels, -1)
+    acc = label_accuracy(kept_labels, gt)["accuracy"] if keep.any() else float("nan")
+    return {
+        "num_samples": int(n),
+        "true_ids": int(np.unique(gt).size),
+        "coverage": float(keep.sum() / n) if n else 0.0,
+        "trained_ids": int(np.unique(gt[keep]).size),
+        "trained_clusters": int(np.unique(labels[keep]).size),
+        "trained_accuracy": None if np.isnan(acc) else float(acc),
+    }
 
 
 def branch_labels(
