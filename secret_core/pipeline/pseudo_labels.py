@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from secret_core import BRANCHES
-from secret_core.clustering import choose_eps, cluster, jaccard_distance
+from secret_core.clustering import choose_eps, cluster, jaccard_distance, rho_for_size
 from secret_core.data import relabel
 from secret_core.errors import SecretError
 from secret_core.io import load_arrays, read_json, save_arrays, write_json
@@ -55,12 +55,14 @@ def cluster_space(
         max_distance=max_distance,
     )
     t_dist = time.perf_counter() - start
+    rho = None
     if settings["eps"] != "auto":
         eps, eps_source = float(settings["eps"]), "config"
     elif eps_from:
         eps, eps_source = float(read_json(eps_from[0])["eps"]), "epoch 1"
     else:
-        eps, eps_source = float(choose_eps(dist, rho=settings["rho"])), "chosen"
+        rho = eps_rho(settings, feats.shape[0])
+        eps, eps_source = float(choose_eps(dist, rho=rho)), "chosen"
     if eps >= max_distance:
         raise SecretError(
             f"adapt.eps {eps:.3f} must be below adapt.max_distance "
@@ -73,6 +75,7 @@ def cluster_space(
         "epoch": settings["run"]["epoch"],
         "eps": eps,
         "eps_source": eps_source,
+        "rho": rho,
         "num_clusters": n_clusters,
         "num_outliers": int((labels < 0).sum()),
         "num_samples": int(labels.size),
@@ -89,6 +92,15 @@ def cluster_space(
     )
     _save_npy(labels_path, np.asarray(labels, dtype=np.int64))
     write_json(stats_path, stats)
+
+
+def eps_rho(settings: dict[str, Any], num_samples: int) -> float:
+    """The rho of ``choose_eps``: ``adapt.eps_neighbours / (N - 1)`` when that is set (the
+    rule that transfers across target sizes, see ``rho_for_size``), else ``adapt.rho``."""
+    neighbours = settings.get("eps_neighbours")
+    if neighbours is not None:
+        return rho_for_size(num_samples, float(neighbours))
+    return float(settings["rho"])
 
 
 def _save_npy(path: str, array: np.ndarray) -> None:

@@ -32,6 +32,28 @@ def validate_config(config: dict, schema_path: str | Path, validate: Callable) -
         validate(config, str(schema_path), set_default=True)
     except Exception as exc:  # snakemake raises WorkflowError wrapping jsonschema's error
         raise SecretError(_one_line_schema_error(config, schema_path) or str(exc)) from None
+    for setting in ("adapt", "usl"):
+        if setting in config:
+            check_eps_rule(config, setting)
+
+
+def check_eps_rule(config: Mapping, setting: str) -> None:
+    """With ``eps: auto`` exactly one of ``rho`` and ``eps_neighbours`` says how eps is
+    chosen: both set would leave the reader guessing which one the run used."""
+    adapt = adapt_settings(config, "usl" if setting == "usl" else "uda")
+    if adapt.get("eps") != "auto":
+        return
+    has_rho, has_rule = "rho" in adapt, adapt.get("eps_neighbours") is not None
+    if has_rho and has_rule and setting == "adapt":
+        raise SecretError(
+            "config: adapt.rho and adapt.eps_neighbours are both set; keep one "
+            "(eps_neighbours derives rho from the target's size)"
+        )
+    if not has_rho and not has_rule:
+        raise SecretError(
+            f"config: eps is auto in '{setting}' but neither adapt.rho nor "
+            "adapt.eps_neighbours is set; set one of them or give eps a number"
+        )
 
 
 def _one_line_schema_error(config: dict, schema_path: str | Path) -> str | None:
@@ -252,12 +274,18 @@ def _stage_settings(
             "batch_size": evaluation.get("batch_size", 128),
         }
     if stage == "cluster":
-        keys = ("k1", "k2", "min_samples", "eps", "rho", "max_distance")
+        keys = ("k1", "k2", "min_samples", "eps", "max_distance")
+        # eps_neighbours only when set, so configs without it keep their params (no rerun)
+        if adapt.get("eps_neighbours") is not None:
+            size_rule = {"eps_neighbours": float(adapt["eps_neighbours"])}
+        else:
+            size_rule = {"rho": adapt["rho"]}
         return {
             "device": runtime["device"],
             "run": run,
             "space": wildcards["space"],
             **{key: adapt[key] for key in keys},
+            **size_rule,
         }
     if stage == "refine":
         return {

@@ -1,0 +1,164 @@
+"""Run experiments of a config in one process, stage by stage, as the workflow's rules do.
+
+    python benchmarks/diag_experiment.py --configfile CFG --out DIR \
+        --task duke2market --variants baseline secret_mr secret secret_mt --seeds 1 2
+
+For diagnosis and recipe work on a loaded 2-core machine: every Snakemake job pays a Python,
+torch and faiss start-up of several CPU seconds, more than a tiny network's epoch stage
+itself, so this driver calls the same library stage functions with the same settings
+(``config_check.stage_settings``) and the same file layout (``results/...`` under ``--out``)
+without the per-job start-up. It evaluates every epoch and writes each experiment's
+``history.csv`` and ``summary.json``; the workflow remains the way to produce the tables.
+Finished files are not recomputed, so a killed run continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import time
+from pathlib import Path
+
+import yaml
+
+from secret_core.pipeline.datasets import prepare_dataset
+from secret_core.pipeline.evaluation_stage import evaluate_checkpoint
+from secret_core.pipeline.features import extract_train_features
+from secret_core.pipeline.pseudo_labels import cluster_space, refine_labels
+from secret_core.pipeline.summary import summarize_experiment
+from secret_core.pipeline.training import finetune_epoch, pretrain_source
+from secret_core.workflow import config_check
+from secret_core.workflow import layout as paths
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_config(path: str) -> tuple[dict, dict]:
+    """The config with the schema's defaults filled in, and the variant catalogue."""
+    from snakemake.utils import validate
+
+    config = yaml.safe_load(Path(path).read_text())
+    config_check.validate_config(config, ROOT / "config" / "schema.yaml", validate)
+    variants = config_check.load_variants(
+        ROOT / "config" / "variants.yaml", config.get("variants", {})
+    )
+    return config, variants
+
+
+def _dataset(config: dict, name: str) -> str:
+    summary = f"results/data/{name}/summary.json"
+    if not Path(summary).is_file():
+        prepare_dataset(name, config["datasets"][name], config.get("data_root", ""), summary)
+    return summary
+
+
+def _call(stage, **kwargs):
+    """Call a stage with the keyword arguments its signature takes (stages of other
+    branches may take more or fewer inputs, e.g. a target summary for BN adaptation)."""
+    accepted = inspect.signature(stage).parameters
+    return stage(**{k: v for k, v in kwargs.items() if k in accepted})
+
+
+def run_experiment(config: dict, variants: dict, task: str, variant: str, seed: int) -> None:
+    """All epochs of one UDA experiment, evaluated every epoch."""
+    wc = {"setting": "uda", "task": task, "variant": variant, "seed": str(seed)}
+    source = config["tasks"][task]["source"]
+    target = _dataset(config, config["tasks"][task]["target"])
+    source_summary = _dataset(config, source)
+    pre_wc = {"dataset": source, "seed": str(seed), "task": task}
+    pre_dir = f"results/pretrain/{source}/seed{seed}"
+    start = f"{pre_dir}/model.pt"
+    if not Path(start).is_file():
+        _call(
+            pretrain_source,
+            data_summary=source_summary,
+            source_summary=source_summary,
+            target_summary=target,
+            settings=config_check.stage_settings(config, variants, "pretrain", pre_wc),
+            model_path=start,
+            record_path=f"{pre_dir}/train.json",
+        )
+    epochs = config_check.num_epochs(config, "uda")
+    spaces = config_check.clustered_spaces(variants, variant)
+    files = []
+    for epoch in range(0, epochs + 1):
+        ewc = {**wc, "epoch": f"{epoch:03d}"}
+
+        def f(name: str, epoch: int = epoch) -> str:
+            return paths.epoch_file(wc, epoch, name)
+
+        model = start if epoch == 0 else f("model.pt")
+        if epoch > 0 and not Path(f("train.json")).is_file():
+            previous = start if epoch == 1 else f("model.pt", epoch - 1)
+            settings = config_check.stage_settings(config, variants, "extract", ewc)
+            extract_train_features(previous, target, settings, f("features.npz"))
+            for space in spaces:
+                settings = config_check.stage_settings(
+                    config, variants, "cluster", ewc | {"space": space}
+                )
+                eps_from = [] if epoch == 1 else [f(f"cluster_{space}.json", 1)]
+                cluster_space(
+                    f("features.npz"),
+                    eps_from,
+                    settings,
+                    f(f"labels_{space}.npy"),
+                    f(f"cluster_{space}.json"),
+                )
+            settings = config_check.stage_settings(config, variants, "refine", ewc)
+            refine_labels(
+                [f(f"labels_{s}.npy") for s in spaces],
+                spaces,
+                target,
+                settings,
+                f("refined.npz"),
+                f("refine.json"),
+            )
+            settings = config_check.stage_settings(config, variants, "finetune", ewc)
+            finetune_epoch(
+                previous,
+                f("features.npz"),
+                f("refined.npz"),
+                target,
+                settings,
+                f("model.pt"),
+                f("train.json"),
+            )
+            os.remove(f("features.npz"))
+        if not Path(f("eval.json")).is_file():
+            settings = config_check.stage_settings(config, variants, "evaluate", ewc)
+            evaluate_checkpoint(model, target, settings, f("eval.json"))
+        files.append(f("eval.json"))
+        if epoch > 0:
+            files += [f("refine.json"), f("train.json")]
+    exp = paths.epoch_file(wc, 0, "x").rsplit("/epoch_", 1)[0]
+    settings = config_check.stage_settings(config, variants, "summary", wc)
+    settings["epochs"] = epochs
+    summarize_experiment(files, settings, f"{exp}/summary.json", f"{exp}/history.csv")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configfile", default=str(ROOT / "config" / "config.yaml"))
+    parser.add_argument("--out", required=True, help="working directory (results/ goes there)")
+    parser.add_argument("--task", nargs="+", required=True)
+    parser.add_argument("--variants", nargs="+", default=["secret"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1])
+    args = parser.parse_args()
+    config, variants = load_config(args.configfile)
+    config["adapt"]["eval_every"] = 1
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    os.chdir(args.out)
+    import logging
+
+    logging.getLogger("secret").setLevel(logging.WARNING)
+    for seed in args.seeds:
+        for task in args.task:
+            for variant in args.variants:
+                t0 = time.perf_counter()
+                run_experiment(config, variants, task, variant, seed)
+                print(f"{task} {variant} seed{seed}: {time.perf_counter() - t0:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
