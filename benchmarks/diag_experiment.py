@@ -22,6 +22,7 @@ from pathlib import Path
 
 import yaml
 
+from secret_core.device import configure_threads
 from secret_core.pipeline.datasets import prepare_dataset
 from secret_core.pipeline.evaluation_stage import evaluate_checkpoint
 from secret_core.pipeline.features import extract_train_features
@@ -144,7 +145,9 @@ def main() -> None:
     parser.add_argument("--task", nargs="+", required=True)
     parser.add_argument("--variants", nargs="+", default=["secret"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[1])
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (as a job's)")
     args = parser.parse_args()
+    configure_threads(args.threads)
     config, variants = load_config(args.configfile)
     config["adapt"]["eval_every"] = 1
     Path(args.out).mkdir(parents=True, exist_ok=True)
