@@ -27,6 +27,7 @@ wildcard_constraints:
     epoch=r"\d{3}",
     space="global|top|bottom|concat",
     dataset="[A-Za-z0-9_]+",
+    bn_domain="[A-Za-z0-9_]+",
 
 
 include: "rules/data.smk"

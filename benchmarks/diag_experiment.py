@@ -15,7 +15,6 @@ Finished files are not recomputed, so a killed run continues where it stopped.
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
 import time
 from pathlib import Path
@@ -54,31 +53,23 @@ def _dataset(config: dict, name: str) -> str:
     return summary
 
 
-def _call(stage, **kwargs):
-    """Call a stage with the keyword arguments its signature takes (stages of other
-    branches may take more or fewer inputs, e.g. a target summary for BN adaptation)."""
-    accepted = inspect.signature(stage).parameters
-    return stage(**{k: v for k, v in kwargs.items() if k in accepted})
-
-
 def run_experiment(config: dict, variants: dict, task: str, variant: str, seed: int) -> None:
     """All epochs of one UDA experiment, evaluated every epoch."""
     wc = {"setting": "uda", "task": task, "variant": variant, "seed": str(seed)}
-    source = config["tasks"][task]["source"]
-    target = _dataset(config, config["tasks"][task]["target"])
-    source_summary = _dataset(config, source)
-    pre_wc = {"dataset": source, "seed": str(seed), "task": task}
-    pre_dir = f"results/pretrain/{source}/seed{seed}"
+    entry = config["tasks"][task]
+    target = _dataset(config, entry["target"])
+    source_summary = _dataset(config, entry["source"])
+    pre_dir = config_check.source_model_dir(config, task, seed)
+    bn_domain = Path(pre_dir).parent.name.removeprefix("bn_")
+    pre_wc = {"dataset": entry["source"], "bn_domain": bn_domain, "seed": str(seed)}
     start = f"{pre_dir}/model.pt"
     if not Path(start).is_file():
-        _call(
-            pretrain_source,
+        pretrain_source(
             data_summary=source_summary,
-            source_summary=source_summary,
-            target_summary=target,
             settings=config_check.stage_settings(config, variants, "pretrain", pre_wc),
             model_path=start,
             record_path=f"{pre_dir}/train.json",
+            bn_summary=_dataset(config, bn_domain) if bn_domain != entry["source"] else None,
         )
     epochs = config_check.num_epochs(config, "uda")
     spaces = config_check.clustered_spaces(variants, variant)

@@ -1,8 +1,5 @@
 # Helpers shared by the rule files (config validation, variants, settings, paths).
 
-import re
-
-import yaml
 from snakemake.utils import validate
 
 from secret_core.workflow import config_check, layout as paths
@@ -42,8 +39,7 @@ def target_summary(wc):
 def start_checkpoint(wc):
     """Epoch 0: the source-trained model (UDA) or the initialised network (USL)."""
     if wc.setting == "uda":
-        source = config["tasks"][wc.task]["source"]
-        return f"results/pretrain/{source}/seed{wc.seed}/model.pt"
+        return f"{config_check.source_model_dir(config, wc.task, wc.seed)}/model.pt"
     return f"results/init/seed{wc.seed}/model.pt"
 
 

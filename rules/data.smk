@@ -16,7 +16,6 @@ rule prepare_dataset:
         mem_mb=2000,
         runtime=30,
     params:
-        entry=lambda wc: config_check.canonical(config["datasets"][wc.dataset]),
-        data_root=config.get("data_root", ""),
+        settings=lambda wc: config_check.prepare_settings(config, wc.dataset),
     script:
         "../workflow_scripts/prepare_dataset.py"

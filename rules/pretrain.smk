@@ -1,17 +1,22 @@
-# Supervised source pre-training (one model per source domain and seed, shared by every
-# experiment with that source) and the initial network of the fully unsupervised setting.
+# Supervised source pre-training and the initial network of the fully unsupervised setting.
+# A source model lives in results/pretrain/{source}/bn_{domain}/: with pretrain.target_bn
+# (the authors' recipe) its BatchNorm statistics are adapted to the task's target, so it
+# belongs to that (source, target) pair; without, bn_{source} is shared by every task.
 
 
 rule pretrain_source:
     input:
         source=lambda wc: dataset_summary(wc.dataset),
+        bn_domain=lambda wc: (
+            [dataset_summary(wc.bn_domain)] if wc.bn_domain != wc.dataset else []
+        ),
     output:
-        model="results/pretrain/{dataset}/seed{seed}/model.pt",
-        record="results/pretrain/{dataset}/seed{seed}/train.json",
+        model="results/pretrain/{dataset}/bn_{bn_domain}/seed{seed}/model.pt",
+        record="results/pretrain/{dataset}/bn_{bn_domain}/seed{seed}/train.json",
     log:
-        "results/pretrain/{dataset}/seed{seed}/logs/pretrain.log",
+        "results/pretrain/{dataset}/bn_{bn_domain}/seed{seed}/logs/pretrain.log",
     benchmark:
-        "results/pretrain/{dataset}/seed{seed}/benchmarks/pretrain.tsv"
+        "results/pretrain/{dataset}/bn_{bn_domain}/seed{seed}/benchmarks/pretrain.tsv"
     conda:
         ENV
     threads: config["threads_per_job"]

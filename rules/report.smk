@@ -44,12 +44,7 @@ rule make_figure:
         ENV
     threads: 1
     params:
-        settings=lambda wc: {
-            "name": wc.figure,
-            "k_sweep": config_check.k_sweep(config),
-            "task": config_check.figure_task(config),
-            "k": float(config["adapt"]["k"]),
-        },
+        settings=lambda wc: config_check.figure_settings(config, wc.figure),
     script:
         "../workflow_scripts/make_figure.py"
 
@@ -74,7 +69,7 @@ rule rank_list:
         runtime=30,
         gpu=config["gpu_per_job"],
     params:
-        settings=lambda wc: settings(wc, "evaluate"),
+        settings=lambda wc: settings(wc, "rank_list"),
     script:
         "../workflow_scripts/rank_list.py"
 

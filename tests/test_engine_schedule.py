@@ -1,40 +1,47 @@
-"""The learning-rate schedule: warm-up per iteration, milestones after completed epochs."""
+"""The learning-rate schedule: linear warm-up per iteration, then [from_epoch, x] steps."""
 
 import pytest
 
-from secret_core.engine import epoch_lr_fn, lr_at
+from secret_core.engine import lr_at, lr_function
+from secret_core.engine.schedule import step_multiplier
 from secret_core.errors import SecretError
 
 BASE = 3.5e-4
+PAPER_STEPS = [[41, 0.1], [71, 0.01]]  # the authors' MultiStepLR milestones 40 and 70
 
 
 def test_warmup_is_linear_per_iteration_from_one_percent():
-    assert lr_at(1, 0, 100, BASE) == pytest.approx(0.01 * BASE)
-    halfway = lr_at(6, 0, 100, BASE)  # 500 of 1000 warm-up iterations: 0.01 * 0.5 + 0.5
+    assert lr_at(1, 0, 100, BASE, warmup_epochs=10) == pytest.approx(0.01 * BASE)
+    halfway = lr_at(6, 0, 100, BASE, warmup_epochs=10)  # 500 of 1000 iterations
     assert halfway == pytest.approx(0.505 * BASE)
-    assert lr_at(10, 99, 100, BASE) == pytest.approx((0.01 * 0.001 + 0.999) * BASE)
-    assert lr_at(11, 0, 100, BASE) == pytest.approx(BASE)
-    values = [lr_at(1, i, 100, BASE) for i in range(100)]
+    assert lr_at(10, 99, 100, BASE, warmup_epochs=10) == pytest.approx(
+        (0.01 * 0.001 + 0.999) * BASE
+    )
+    assert lr_at(11, 0, 100, BASE, warmup_epochs=10) == pytest.approx(BASE)
+    values = [lr_at(1, i, 100, BASE, warmup_epochs=10) for i in range(100)]
     assert values == sorted(values) and len(set(values)) == 100
 
 
-def test_milestones_count_completed_epochs():
-    assert lr_at(40, 99, 100, BASE) == pytest.approx(BASE)
-    assert lr_at(41, 0, 100, BASE) == pytest.approx(0.1 * BASE)
-    assert lr_at(70, 5, 100, BASE) == pytest.approx(0.1 * BASE)
-    assert lr_at(71, 0, 100, BASE) == pytest.approx(0.01 * BASE)
-    assert lr_at(80, 99, 100, BASE) == pytest.approx(0.01 * BASE)
-    # a milestone inside the warm-up multiplies the warm-up factor
-    assert lr_at(2, 0, 10, 1.0, warmup_epochs=2, milestones=(1,), gamma=0.5) == pytest.approx(
-        0.5 * 0.505
-    )
+def test_paper_pretraining_steps_from_epochs_41_and_71():
+    assert step_multiplier(40, PAPER_STEPS) == 1.0
+    assert step_multiplier(41, PAPER_STEPS) == 0.1
+    assert lr_at(40, 99, 100, BASE, PAPER_STEPS, warmup_epochs=10) == pytest.approx(BASE)
+    assert lr_at(41, 0, 100, BASE, PAPER_STEPS, warmup_epochs=10) == pytest.approx(0.1 * BASE)
+    assert lr_at(70, 5, 100, BASE, PAPER_STEPS) == pytest.approx(0.1 * BASE)
+    assert lr_at(71, 0, 100, BASE, PAPER_STEPS) == pytest.approx(0.01 * BASE)
+    assert lr_at(80, 99, 100, BASE, PAPER_STEPS) == pytest.approx(0.01 * BASE)
+    # a step inside the warm-up multiplies the warm-up factor
+    assert lr_at(2, 0, 10, 1.0, [[2, 0.5]], warmup_epochs=2) == pytest.approx(0.5 * 0.505)
 
 
-def test_constant_schedule_and_epoch_function():
+def test_usl_steps_and_constant_uda_schedule():
+    usl = [[41, 0.3], [61, 0.1]]
+    assert lr_at(41, 0, 400, BASE, usl) == pytest.approx(0.3 * BASE)
+    assert lr_at(61, 0, 400, BASE, usl) == pytest.approx(0.1 * BASE)
     for epoch, iteration in ((1, 0), (7, 399), (80, 123)):
-        assert lr_at(epoch, iteration, 400, BASE, warmup_epochs=0, milestones=()) == BASE
-    fn = epoch_lr_fn(41, 100, BASE, warmup_epochs=10)
-    assert fn(3) == lr_at(41, 3, 100, BASE) == pytest.approx(0.1 * BASE)
+        assert lr_at(epoch, iteration, 400, BASE) == BASE
+    fn = lr_function(BASE, 41, 100, PAPER_STEPS, warmup_epochs=10)
+    assert fn(3) == lr_at(41, 3, 100, BASE, PAPER_STEPS, 10) == pytest.approx(0.1 * BASE)
 
 
 def test_bad_counters_are_errors():

@@ -61,7 +61,7 @@ def test_k_series_reads_final_global_map():
 def test_every_figure_renders(tmp_path, name):
     variants = {
         "fig1c": ["sup", "secret_mr"],
-        "fig5": ["secret", "secret_mr", "naive_secret"],
+        "fig5": ["secret_mt", "secret_mr_mt", "naive_secret_mt"],
         "fig6": ["secret"],
         "fig7": ["secret_k0.2", "secret_k0.4"],
     }[name]

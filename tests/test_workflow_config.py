@@ -174,7 +174,7 @@ def test_settings_do_not_depend_on_key_order(variants, stage):
     if stage == "cluster":
         wildcards["space"] = "top"
     if stage == "pretrain":
-        wildcards = {"dataset": "synth_duke", "seed": "1"}
+        wildcards = {"dataset": "synth_duke", "bn_domain": "synth_market", "seed": "1"}
     first = config_check.stage_settings(config, variants, stage, wildcards)
     second = config_check.stage_settings(shuffled, variants, stage, wildcards)
     assert json.dumps(first) == json.dumps(second)

@@ -1,6 +1,7 @@
 """End-to-end: Snakemake runs the real rules on a micro config and writes Table 1."""
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -103,3 +104,18 @@ def test_changing_k_reruns_refinement_onwards_not_pretraining(micro_run, tmp_pat
     jobs = planned_jobs(result.stdout + result.stderr)
     assert jobs.get("refine", 0) > 0 and jobs.get("finetune_kept", 0) > 0
     assert "pretrain_source" not in jobs and "prepare_dataset" not in jobs, jobs
+
+
+def test_extending_epochs_plans_only_the_new_epochs(micro_run, tmp_path):
+    """adapt.epochs 2 -> 3 (the authors' scripts run 50, the paper 80): finished epochs stay."""
+    changed = changed_config(tmp_path, "adapt", "epochs", 3)
+    result = snakemake(micro_run, "--dry-run", *TARGETS, configfile=changed)
+    assert result.returncode == 0, result.stderr[-2000:]
+    output = result.stdout + result.stderr
+    jobs = planned_jobs(output)
+    experiments = 3  # secret, secret_mt (Table 1) and baseline
+    for rule in ("extract", "refine", "finetune_kept", "evaluate", "summarize_experiment"):
+        assert jobs.get(rule) == experiments, jobs
+    assert {"pretrain_source", "prepare_dataset", "finetune"}.isdisjoint(jobs), jobs
+    epochs = set(re.findall(r"epoch=(\d{3})", output))
+    assert epochs == {"003"}, epochs

@@ -7,7 +7,7 @@ run_stage(
     snakemake,
     prepare_dataset,
     name=snakemake.wildcards.dataset,
-    entry=snakemake.params.entry,
-    data_root=snakemake.params.data_root,
+    entry=snakemake.params.settings["entry"],
+    data_root=snakemake.params.settings["data_root"],
     summary_path=snakemake.output.summary,
 )

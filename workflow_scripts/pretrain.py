@@ -7,6 +7,7 @@ run_stage(
     snakemake,
     pretrain_source,
     data_summary=snakemake.input.source,
+    bn_summary=snakemake.input.bn_domain[0] if snakemake.input.bn_domain else None,
     settings=snakemake.params.settings,
     model_path=snakemake.output.model,
     record_path=snakemake.output.record,

@@ -3,6 +3,10 @@
 Every target epoch of the workflow is a separate process (one Snakemake job), and a run can
 resume at any epoch, so the learning rate cannot live in a torch scheduler object whose
 state would have to be carried from job to job: it is recomputed from the counters alone.
+
+One convention everywhere (config, library, tests): epochs are 1-based and a step is a
+``[from_epoch, multiplier]`` pair, the multiplier applying from that epoch on. The authors'
+MultiStepLR milestones 40 and 70 (counted in completed epochs) are ``[[41, 0.1], [71, 0.01]]``.
 """
 
 from __future__ import annotations
@@ -12,46 +16,57 @@ from collections.abc import Callable, Sequence
 from secret_core.errors import SecretError
 
 
+def step_multiplier(epoch: int, lr_steps: Sequence[Sequence[float]]) -> float:
+    """The multiplier of the last ``[from_epoch, multiplier]`` step reached by ``epoch``."""
+    factor = 1.0
+    for start, multiplier in sorted(lr_steps or (), key=lambda step: step[0]):
+        if epoch >= start:
+            factor = float(multiplier)
+    return factor
+
+
 def lr_at(
     epoch: int,
     iteration: int,
     iters_per_epoch: int,
     base_lr: float,
-    warmup_epochs: int = 10,
+    lr_steps: Sequence[Sequence[float]] = (),
+    warmup_epochs: int = 0,
     warmup_factor: float = 0.01,
-    milestones: Sequence[int] = (40, 70),
-    gamma: float = 0.1,
 ) -> float:
     """The learning rate of ``iteration`` (0-based, within the epoch) of ``epoch`` (1-based).
 
     Warm-up rises linearly per iteration from ``warmup_factor * base_lr`` at the first
-    iteration to ``base_lr`` after ``warmup_epochs`` epochs. A milestone m counts completed
-    epochs, as in torch's MultiStepLR and the authors' 0-based scheduler: epochs m+1 onwards
-    are multiplied by ``gamma`` (so 40 and 70 with 80 epochs give 1, 0.1, 0.01 over epochs
-    1-40, 41-70, 71-80). ``warmup_epochs=0, milestones=()`` is a constant lr (UDA).
+    iteration to ``base_lr`` after ``warmup_epochs`` epochs; ``lr_steps`` multiply the result
+    (see the module docstring). No warm-up and no steps is a constant lr (UDA).
     """
     if epoch < 1 or iteration < 0 or iters_per_epoch < 1:
         raise SecretError(
             f"lr_at needs epoch >= 1, iteration >= 0 and iters_per_epoch >= 1, got "
             f"epoch={epoch}, iteration={iteration}, iters_per_epoch={iters_per_epoch}"
         )
-    done = epoch - 1
-    factor = gamma ** sum(1 for m in milestones if done >= m)
+    factor = step_multiplier(epoch, lr_steps)
     warmup_iters = warmup_epochs * iters_per_epoch
-    step = done * iters_per_epoch + iteration
+    step = (epoch - 1) * iters_per_epoch + iteration
     if step < warmup_iters:
         alpha = step / warmup_iters
         factor *= warmup_factor * (1.0 - alpha) + alpha
     return float(base_lr * factor)
 
 
-def epoch_lr_fn(
-    epoch: int, iters_per_epoch: int, base_lr: float, **schedule: object
+def lr_function(
+    base_lr: float,
+    epoch: int,
+    iters_per_epoch: int,
+    lr_steps: Sequence[Sequence[float]] = (),
+    warmup_epochs: int = 0,
+    warmup_factor: float = 0.01,
 ) -> Callable[[int], float]:
-    """``iteration -> lr`` for one epoch, the ``lr_fn`` that ``train_epoch`` takes;
-    ``schedule`` holds :func:`lr_at`'s keyword arguments (warmup_epochs, milestones, ...)."""
+    """``iteration -> lr`` within ``epoch``: the ``lr_fn`` that ``train_epoch`` takes."""
 
-    def lr_fn(iteration: int) -> float:
-        return lr_at(epoch, iteration, iters_per_epoch, base_lr, **schedule)  # type: ignore[arg-type]
+    def lr_of(iteration: int) -> float:
+        return lr_at(
+            epoch, iteration, iters_per_epoch, base_lr, lr_steps, warmup_epochs, warmup_factor
+        )
 
-    return lr_fn
+    return lr_of

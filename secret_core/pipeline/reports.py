@@ -2,21 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from secret_core.reporting.tables import TABLE_TITLES, build_table, load_summaries, write_table
+from secret_core.reporting.tables import (
+    TABLE_ROWS,
+    TABLE_TITLES,
+    build_table,
+    load_summaries,
+    write_table,
+)
+
+
+def joint_note(summaries: Mapping[tuple[str, str], Sequence[Mapping]]) -> str:
+    """Which eta the Joint rows used (paper Eq. 3), read from the evaluations themselves.
+
+    The paper's Joint rows take eta from its Figure 6 sweep over the test set; ours use the
+    configured ``evaluation.eta``, fixed in advance, and the table must say which.
+    """
+    etas = sorted(
+        {
+            float(s["final_eta"])
+            for runs in summaries.values()
+            for s in runs
+            if s.get("final_eta") is not None
+        }
+    )
+    if not etas:
+        return "Joint rows: d = d_global + eta (d_top + d_bottom) (paper Eq. 3); eta not recorded."
+    shown = ", ".join(f"{e:g}" for e in etas)
+    return (
+        f"Joint rows: d = d_global + eta (d_top + d_bottom) (paper Eq. 3) with eta = {shown} "
+        "(config evaluation.eta, fixed in advance; not chosen on the test set)."
+    )
 
 
 def make_table(
     summary_paths: Sequence[str], settings: dict[str, Any], csv_path: str, md_path: str
 ) -> None:
     name = settings["name"]
-    rows = build_table(
-        name, load_summaries(summary_paths), settings["tasks"], settings["paper_tasks"]
-    )
+    summaries = load_summaries(summary_paths)
+    rows = build_table(name, summaries, settings["tasks"], settings["paper_tasks"])
     notes = ["Measured at the final epoch. 'Source only' is the starting model (epoch 0)."]
+    if any(row.feature == "joint" for row in TABLE_ROWS[name]):
+        notes.append(joint_note(summaries))
     stand_ins = {t: p for t, p in settings.get("stands_in_for", {}).items() if p}
     if stand_ins:
         pairs = ", ".join(f"{t} stands in for {p}" for t, p in stand_ins.items())
@@ -39,9 +69,9 @@ def make_figure(
 ) -> None:
     """Draw one of the paper's figures from the experiment summaries it reads."""
     from secret_core.reporting import figures
-    from secret_core.workflow.config_check import k_variant
+    from secret_core.workflow.config_check import FIG5_VARIANTS, k_variant
 
-    name, task = settings["name"], settings["task"]
+    name, task = settings["name"], settings.get("task", "")
     grouped = load_summaries(summary_paths)
     title = FIGURE_TITLES[name].format(task=task)
     if name == "fig1c":
@@ -53,12 +83,7 @@ def make_figure(
         fig = figures.curves_figure(groups, panels, title)
     elif name == "fig5":
         groups = {
-            label: grouped.get((task, variant), [])
-            for label, variant in (
-                ("SECRET", "secret"),
-                ("SECRET-MR", "secret_mr"),
-                ("naive SECRET", "naive_secret"),
-            )
+            label: grouped.get((task, variant), []) for label, variant in FIG5_VARIANTS.items()
         }
         panels = [
             ("consistency", "consistency (%)"),

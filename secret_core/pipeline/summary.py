@@ -55,6 +55,7 @@ def summarize_experiment(
         "variant": settings["variant"],
         "start": evals[0]["features"],
         "final": evals[last]["features"],
+        "final_eta": evals[last].get("eta"),
         "final_eta_sweep": evals[last].get("eta_sweep", {}),
         "epochs": rows,
     }

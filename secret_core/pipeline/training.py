@@ -11,21 +11,31 @@ import torch
 from secret_core import BRANCHES
 from secret_core.data import build_train_loader, relabel
 from secret_core.device import amp_enabled
-from secret_core.engine import build_optimizer, save_checkpoint, train_epoch
+from secret_core.engine import build_optimizer, lr_function, save_checkpoint, train_epoch
 from secret_core.io import load_arrays, write_json
 from secret_core.losses import LossConfig
 from secret_core.modeling import compute_centroids
 from secret_core.pipeline.datasets import open_dataset
 from secret_core.pipeline.models import new_model, restore, runtime_device
 from secret_core.pipeline.runner import get_logger
-from secret_core.pipeline.schedule import lr_function
 from secret_core.seeding import derive_seed, seed_everything
 
 
 def pretrain_source(
-    data_summary: str, settings: dict[str, Any], model_path: str, record_path: str
+    data_summary: str,
+    settings: dict[str, Any],
+    model_path: str,
+    record_path: str,
+    bn_summary: str | None = None,
 ) -> None:
-    """Supervised training on the labelled source domain (CE + triplet on all branches)."""
+    """Supervised training on the labelled source domain (CE + triplet on all branches).
+
+    With ``bn_summary`` (the task's target dataset) every iteration also forwards one batch
+    of target training images in train mode, without a loss, as the authors' pre-training
+    does: the weights follow the source loss alone, but BatchNorm's running statistics mix
+    both domains, so the first target epoch's features (and the eps fixed from them) come
+    from a network whose normalisation already fits the target.
+    """
     log = get_logger()
     cfg, model_cfg = settings["pretrain"], settings["model"]
     seed = derive_seed("pretrain", settings["dataset"], settings["seed"])
@@ -36,24 +46,44 @@ def pretrain_source(
     num_ids = int(pids.max()) + 1
     labels = np.repeat(pids[:, None], len(BRANCHES), axis=1)
     log.info("source %s: %d ids, %d images", settings["dataset"], num_ids, len(pids))
+    bn_images = open_dataset(bn_summary).train if bn_summary else None
+    if bn_images is not None:
+        log.info(
+            "BatchNorm statistics adapted to %s (%d images)", settings["bn_domain"], len(bn_images)
+        )
     model = new_model(model_cfg, {b: num_ids for b in BRANCHES}).to(device)
     optimizer = build_optimizer(model, lr=cfg["lr"], weight_decay=cfg["weight_decay"])
     loss_cfg = LossConfig(label_smoothing=cfg["label_smoothing"], margin=cfg["margin"])
     history, step = [], 0
     for epoch in range(1, int(cfg["epochs"]) + 1):
+        loader_args = {
+            "height": model_cfg["height"],
+            "width": model_cfg["width"],
+            "batch_size": cfg["batch_size"],
+            "iterations": cfg["iterations"],
+            "num_workers": settings["num_workers"],
+            "random_erasing": 0.0,
+        }
         loader = build_train_loader(
             dataset.train,
             labels,
             pids,
-            height=model_cfg["height"],
-            width=model_cfg["width"],
-            batch_size=cfg["batch_size"],
             num_instances=cfg["num_instances"],
-            iterations=cfg["iterations"],
             seed=derive_seed(seed, epoch),
-            num_workers=settings["num_workers"],
-            random_erasing=0.0,
+            **loader_args,
         )
+        bn_batches = None
+        if bn_images is not None:
+            bn_batches = iter(
+                build_train_loader(
+                    bn_images,
+                    np.full((len(bn_images), len(BRANCHES)), -1, dtype=np.int64),
+                    np.arange(len(bn_images)),  # every image its own label: plain random batches
+                    num_instances=1,
+                    seed=derive_seed(seed, epoch, "bn_domain"),
+                    **loader_args,
+                )
+            )
         lr_fn = lr_function(
             cfg["lr"], epoch, cfg["iterations"], cfg["lr_steps"], warmup_epochs=cfg["warmup_epochs"]
         )
@@ -66,6 +96,7 @@ def pretrain_source(
             epoch=epoch,
             lr_fn=lr_fn,
             global_step_start=step,
+            bn_adapt_batches=bn_batches,
             detach_local=True,
             device=device,
             amp=amp_enabled(device, settings["amp"]),
@@ -78,9 +109,16 @@ def pretrain_source(
         model=model,
         epoch=0,
         global_step=0,
-        extra={"source": settings["dataset"], "num_ids": num_ids},
+        extra={
+            "source": settings["dataset"],
+            "bn_domain": settings["bn_domain"],
+            "num_ids": num_ids,
+        },
     )
-    write_json(record_path, {"dataset": settings["dataset"], "epochs": history})
+    write_json(
+        record_path,
+        {"dataset": settings["dataset"], "bn_domain": settings["bn_domain"], "epochs": history},
+    )
 
 
 def init_model(settings: dict[str, Any], model_path: str) -> None:

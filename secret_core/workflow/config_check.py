@@ -236,26 +236,66 @@ def stage_settings(
     return canonical(_stage_settings(config, variants, stage, wildcards))
 
 
-def _stage_settings(
-    config: Mapping, variants: Mapping[str, Mapping], stage: str, wildcards: Mapping[str, str]
-) -> dict:
-    """The settings one stage of one job uses (see the module docstring for why so narrow)."""
-    runtime = {
+# Model keys each kind of stage reads. Building a network for inference or fine-tuning reads
+# its architecture and input size; only the stages that create a network from nothing read
+# how it is initialised (a changed init reaches later stages through their input files).
+MODEL_KEYS_LOADED = ("arch", "last_stride", "height", "width")
+MODEL_KEYS_CREATED = (*MODEL_KEYS_LOADED, "init")
+# Fine-tuning settings (from ``adapt``, or ``usl`` overrides) and the variant fields it reads.
+FINETUNE_KEYS = (
+    "iterations",
+    "batch_size",
+    "num_instances",
+    "lr",
+    "weight_decay",
+    "lr_steps",
+    "random_erasing",
+)
+# rho or eps_neighbours (whichever the config sets) is added by the cluster stage's settings
+CLUSTER_KEYS = ("k1", "k2", "min_samples", "eps", "max_distance")
+VARIANT_KEYS = {
+    "finetune": ("branches", "mean_teacher"),
+    "refine": ("branches", "cluster_on", "refine", "use_top", "use_bottom", "labels"),
+}
+
+
+def _model_settings(config: Mapping, keys: tuple[str, ...]) -> dict:
+    model = config["model"]
+    return {key: model[key] for key in keys if key in model}
+
+
+def _runtime(config: Mapping) -> dict:
+    """Where and how a torch stage runs (the project's single device switch)."""
+    return {
         "device": config.get("device", "auto"),
         "amp": config.get("amp", True),
         "num_workers": config.get("num_workers", 0),
     }
-    model = dict(config["model"])
+
+
+def _stage_settings(
+    config: Mapping, variants: Mapping[str, Mapping], stage: str, wildcards: Mapping[str, str]
+) -> dict:
+    """The settings one stage of one job reads, and nothing else (see the module docstring).
+
+    ``tests/test_workflow_params.py`` walks every config key and checks that changing it
+    changes exactly the stages listed there, so a key added here must be added there too.
+    """
     if stage == "pretrain":
+        pretrain = {k: v for k, v in config["pretrain"].items() if k != "target_bn"}
         return {
-            **runtime,
-            "model": model,
-            "pretrain": dict(config["pretrain"]),
+            **_runtime(config),
+            "model": _model_settings(config, MODEL_KEYS_CREATED),
+            "pretrain": pretrain,
             "seed": int(wildcards["seed"]),
             "dataset": wildcards["dataset"],
+            "bn_domain": wildcards["bn_domain"],
         }
-    if stage == "init":
-        return {**runtime, "model": model, "seed": int(wildcards["seed"])}
+    if stage == "init":  # built on the CPU and saved: no device, no data loading
+        return {
+            "model": _model_settings(config, MODEL_KEYS_CREATED),
+            "seed": int(wildcards["seed"]),
+        }
 
     setting = wildcards["setting"]
     variant = resolve_variant(variants, wildcards["variant"])
@@ -265,71 +305,90 @@ def _stage_settings(
     if "epoch" in wildcards:
         run["epoch"] = int(wildcards["epoch"])
     evaluation = dict(config["evaluation"])
+    model = _model_settings(config, MODEL_KEYS_LOADED)
     if stage == "extract":
         return {
-            **runtime,
+            **_runtime(config),
             "model": model,
             "run": run,
             "mean_teacher": variant["mean_teacher"],
-            "batch_size": evaluation.get("batch_size", 128),
+            "batch_size": evaluation["batch_size"],
         }
     if stage == "cluster":
-        keys = ("k1", "k2", "min_samples", "eps", "max_distance")
         # eps_neighbours only when set, so configs without it keep their params (no rerun)
         if adapt.get("eps_neighbours") is not None:
             size_rule = {"eps_neighbours": float(adapt["eps_neighbours"])}
         else:
             size_rule = {"rho": adapt["rho"]}
         return {
-            "device": runtime["device"],
+            "device": config.get("device", "auto"),
             "run": run,
             "space": wildcards["space"],
-            **{key: adapt[key] for key in keys},
+            **{key: adapt[key] for key in CLUSTER_KEYS},
             **size_rule,
         }
     if stage == "refine":
         return {
             "run": run,
-            "variant": variant,
+            "variant": {key: variant[key] for key in VARIANT_KEYS["refine"] if key in variant},
             "k": float(variant.get("k", adapt["k"])),
             "denominator": adapt["denominator"],
         }
     if stage == "finetune":
-        keys = (
-            "iterations",
-            "batch_size",
-            "num_instances",
-            "lr",
-            "weight_decay",
-            "lr_steps",
-            "random_erasing",
-            "momentum",
-        )
-        return {
-            **runtime,
+        out = {
+            **_runtime(config),
             "model": model,
             "run": run,
-            "variant": variant,
-            "epochs": int(adapt["epochs"]),
-            **{key: adapt[key] for key in keys},
+            "variant": {key: variant[key] for key in VARIANT_KEYS["finetune"]},
+            **{key: adapt[key] for key in FINETUNE_KEYS if key in adapt},
         }
+        if variant["mean_teacher"]:  # the EMA momentum means nothing without a teacher
+            out["momentum"] = adapt["momentum"]
+        return out
     if stage == "evaluate":
         return {
-            **runtime,
+            **_runtime(config),
             "model": model,
             "run": run,
             "mean_teacher": variant["mean_teacher"],
             **evaluation,
+        }
+    if stage == "rank_list":
+        return {
+            **_runtime(config),
+            "model": model,
+            "run": run,
+            "mean_teacher": variant["mean_teacher"],
+            "batch_size": evaluation["batch_size"],
         }
     if stage == "summary":
         return {
             "run": run,
             "variant": variant,
             "epochs": int(adapt["epochs"]),
-            "eval_epochs": eval_epochs(config, setting),
-            "eta": evaluation.get("eta", 1.0),
         }
     raise SecretError(f"internal: no settings defined for stage '{stage}'")
+
+
+def prepare_settings(config: Mapping, name: str) -> dict:
+    """The params of a dataset job: how to make or find it, not how tables name it."""
+    entry = {k: v for k, v in dataset_entry(config, name).items() if k != "paper_dataset"}
+    return canonical({"entry": entry, "data_root": config.get("data_root", "")})
+
+
+def source_model_dir(config: Mapping, task: str, seed: int | str) -> str:
+    """Folder of the source model that task ``task`` starts from (see ``layout``).
+
+    With ``pretrain.target_bn`` (the authors' pre-training) a batch of the task's target
+    images is forwarded at every iteration so BatchNorm's statistics also describe the
+    target: the model belongs to the (source, target) pair. Without it the model depends on
+    the source only and every task with that source shares it.
+    """
+    from secret_core.workflow.layout import source_model_dir as folder
+
+    entry = config["tasks"][task]
+    bn_domain = entry["target"] if config["pretrain"].get("target_bn", True) else entry["source"]
+    return folder(entry["source"], bn_domain, seed)
 
 
 # --------------------------------------------------------------------------- tables
@@ -386,6 +445,11 @@ def table_tasks(config: Mapping, name: str) -> list[str]:
 
 # --------------------------------------------------------------------------- figures
 FIGURES = ("fig1c", "fig5", "fig6", "fig7")
+FIG5_VARIANTS = {
+    "SECRET(MT)": "secret_mt",
+    "SECRET-MR(MT)": "secret_mr_mt",
+    "naive SECRET(MT)": "naive_secret_mt",
+}
 DEFAULT_K_SWEEP = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
@@ -410,8 +474,8 @@ def figure_experiments(config: Mapping, name: str) -> list[dict[str, str]]:
     """Experiments (setting, task, variant, seed) that figure ``name`` draws."""
     if name == "fig1c":
         pairs = [(figure_task(config), v) for v in ("sup", "secret_mr")]
-    elif name == "fig5":
-        pairs = [(figure_task(config), v) for v in ("secret", "secret_mr", "naive_secret")]
+    elif name == "fig5":  # the paper draws every curve of Figure 5 with the mean teacher
+        pairs = [(figure_task(config), v) for v in FIG5_VARIANTS.values()]
     elif name == "fig6":
         pairs = [(t, "secret") for t in table_tasks(config, "table4")]
     elif name == "fig7":
@@ -428,6 +492,17 @@ def figure_experiments(config: Mapping, name: str) -> list[dict[str, str]]:
         for t, v in pairs
         for s in config["seeds"]
     ]
+
+
+def figure_settings(config: Mapping, name: str) -> dict:
+    """The params of one figure job: what that figure reads besides its summaries."""
+    if name in ("fig1c", "fig5"):
+        return {"name": name, "task": figure_task(config)}
+    if name == "fig6":
+        return {"name": name}
+    if name == "fig7":
+        return {"name": name, "k_sweep": k_sweep(config), "k": float(config["adapt"]["k"])}
+    raise SecretError(f"unknown figure '{name}'; figures: {', '.join(FIGURES)}")
 
 
 def figure_inputs(config: Mapping, name: str) -> list[str]:

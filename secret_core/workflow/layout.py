@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 EXPERIMENT = "results/{setting}/{task}/{variant}/seed{seed}"
+SOURCE_MODEL = "results/pretrain/{source}/bn_{bn_domain}/seed{seed}"
 EPOCH_DIR = EXPERIMENT + "/epoch_{epoch}"
 
 
@@ -20,6 +21,17 @@ def epoch_name(epoch: int) -> str:
 
 def experiment_dir(setting: str, task: str, variant: str, seed: int | str) -> str:
     return EXPERIMENT.format(setting=setting, task=task, variant=variant, seed=seed)
+
+
+def source_model_dir(source: str, bn_domain: str, seed: int | str) -> str:
+    """Folder of a source-trained model: trained on ``source`` with the BatchNorm statistics
+    of ``bn_domain`` (the task's target when pre-training adapts BN to it, else ``source``).
+
+    The path names everything that determines the model, so tasks that share it (same source,
+    no target adaptation) share one job, and a model adapted to one target is never used for
+    another.
+    """
+    return SOURCE_MODEL.format(source=source, bn_domain=bn_domain, seed=seed)
 
 
 def epoch_file(wc: Any, epoch: int, name: str) -> str:

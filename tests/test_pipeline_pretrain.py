@@ -1,0 +1,84 @@
+"""Source pre-training per task: the target's images adapt BatchNorm statistics only."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from secret_core.engine import load_checkpoint
+from secret_core.pipeline.datasets import prepare_dataset
+from secret_core.pipeline.training import pretrain_source
+
+MODEL = {"arch": "resnet_tiny", "init": "none", "height": 32, "width": 16, "last_stride": 1}
+PRETRAIN = {
+    "epochs": 1,
+    "iterations": 3,
+    "batch_size": 8,
+    "num_instances": 4,
+    "lr": 3.5e-4,
+    "weight_decay": 5e-4,
+    "warmup_epochs": 0,
+    "lr_steps": [],
+    "label_smoothing": 0.1,
+    "margin": 0.3,
+}
+
+
+def domain(tmp: Path, name: str, style: str, seed: int) -> str:
+    spec = {
+        "style": style,
+        "seed": seed,
+        "num_ids": 6,
+        "num_test_ids": 4,
+        "num_cameras": 2,
+        "images_per_id_per_camera": 2,
+        "height": 32,
+        "width": 16,
+    }
+    summary = tmp / name / "summary.json"
+    prepare_dataset(name, {"synthetic": spec}, "", str(summary))
+    return str(summary)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> dict[str, dict]:
+    """The same source training without and with BN adaptation to a darker target."""
+    tmp = tmp_path_factory.mktemp("pretrain")
+    source = domain(tmp, "src", "synth_a", 3)
+    target = domain(tmp, "tgt", "synth_c", 4)
+    out = {}
+    for name, bn_summary, bn_domain in (("plain", None, "src"), ("adapted", target, "tgt")):
+        settings = {
+            "device": "cpu",
+            "amp": False,
+            "num_workers": 0,
+            "model": MODEL,
+            "pretrain": PRETRAIN,
+            "seed": 1,
+            "dataset": "src",
+            "bn_domain": bn_domain,
+        }
+        path = tmp / name / "model.pt"
+        pretrain_source(source, settings, str(path), str(tmp / name / "train.json"), bn_summary)
+        out[name] = load_checkpoint(path)
+    return out
+
+
+def test_target_bn_changes_running_statistics_only(trained):
+    plain, adapted = trained["plain"]["model"], trained["adapted"]["model"]
+    stats = [k for k in plain if k.endswith(("running_mean", "running_var"))]
+    weights = [k for k in plain if k not in stats and not k.endswith("num_batches_tracked")]
+    assert stats and weights
+    # the target forward has no loss: the weights follow the source loss alone
+    for key in weights:
+        assert torch.equal(plain[key], adapted[key]), key
+    # ... while BatchNorm has also seen the target domain
+    moved = [k for k in stats if not torch.allclose(plain[k], adapted[k])]
+    assert len(moved) == len(stats)
+    first = "backbone.bn1.running_mean" if "backbone.bn1.running_mean" in plain else stats[0]
+    assert not torch.allclose(plain[first], adapted[first])
+
+
+def test_checkpoint_says_which_domain_its_statistics_describe(trained):
+    assert trained["plain"]["extra"]["bn_domain"] == "src"
+    assert trained["adapted"]["extra"]["bn_domain"] == "tgt"

@@ -1,0 +1,276 @@
+"""Every config key reaches the stages that read it, and only those.
+
+Snakemake reruns a job when its params change, so a stage whose params hold a key it never
+reads reruns for nothing (hours at the paper's scale), and a key that reaches no params, no
+path and no rule does nothing at all. This test walks every key of the shipped configs (and
+the schema keys they leave out), changes it, and compares the stages whose params (or the
+workflow's shape, ``dag``) changed with the table below.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+from secret_core.workflow import config_check
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "config" / "schema.yaml"
+TORCH_STAGES = {"pretrain", "extract", "finetune", "evaluate", "rank_list"}
+NETWORK = {"pretrain", "init", "extract", "finetune", "evaluate", "rank_list"}
+
+# key (dataset/task names replaced by *) -> stages whose params it changes. "dag": which jobs
+# and files exist (paths, epochs, table and figure inputs); "rules": read by the rules
+# themselves (threads, resources, grouping).
+EXPECTED: dict[str, set[str]] = {
+    "device": TORCH_STAGES | {"cluster"},
+    "amp": TORCH_STAGES,
+    "num_workers": TORCH_STAGES,
+    "threads_per_job": {"rules"},
+    "gpu_per_job": {"rules"},
+    "group_epochs": {"rules"},
+    "keep_checkpoints_every": {"dag"},
+    "seeds": {"dag"},
+    "data_root": {"prepare"},
+    "datasets.*.synthetic.*": {"prepare"},
+    "datasets.*.path": {"prepare"},
+    "datasets.*.layout": {"prepare"},
+    "datasets.*.paper_dataset": {"table"},
+    "tasks.*.source": {"pretrain", "dag"},
+    "tasks.*.target": {"pretrain", "dag"},
+    "tasks.*.paper_task": {"table"},
+    "tasks.*.stands_in_for": {"table"},
+    "usl_datasets": {"table", "dag"},
+    "model.arch": NETWORK,
+    "model.last_stride": NETWORK,
+    "model.height": NETWORK,
+    "model.width": NETWORK,
+    "model.init": {"pretrain", "init"},
+    "pretrain.*": {"pretrain"},
+    "pretrain.target_bn": {"pretrain", "dag"},
+    "adapt.epochs": {"summary", "dag"},
+    "adapt.eval_every": {"dag"},
+    "adapt.iterations": {"finetune"},
+    "adapt.batch_size": {"finetune"},
+    "adapt.num_instances": {"finetune"},
+    "adapt.lr": {"finetune"},
+    "adapt.weight_decay": {"finetune"},
+    "adapt.lr_steps": {"finetune"},
+    "adapt.random_erasing": {"finetune"},
+    "adapt.momentum": {"finetune"},
+    "adapt.k1": {"cluster"},
+    "adapt.k2": {"cluster"},
+    "adapt.min_samples": {"cluster"},
+    "adapt.eps": {"cluster"},
+    "adapt.rho": {"cluster"},
+    "adapt.eps_neighbours": {"cluster"},
+    "adapt.max_distance": {"cluster"},
+    "adapt.k": {"refine", "figure", "dag"},
+    "adapt.denominator": {"refine"},
+    "usl.eps": {"cluster"},
+    "usl.lr_steps": {"finetune"},
+    "usl.epochs": {"summary", "dag"},
+    "evaluation.batch_size": {"extract", "evaluate", "rank_list"},
+    "evaluation.eta": {"evaluate"},
+    "evaluation.eta_sweep": {"evaluate"},
+    "evaluation.rerank": {"evaluate"},
+    "table_tasks.*": {"table", "dag"},
+    "k_sweep": {"figure", "dag"},
+    "figure_task": {"figure", "dag"},
+}
+# Keys walked elsewhere: variant definitions (tests below and test_workflow_config.py).
+NOT_WALKED = {"variants"}
+
+
+def generic(path: tuple[str, ...]) -> str:
+    """``datasets.synth_market.synthetic.seed`` -> the table's ``datasets.*.synthetic.*``."""
+    parts = list(path)
+    if parts[0] in ("datasets", "tasks", "table_tasks") and len(parts) > 1:
+        parts[1] = "*"
+    key = ".".join(parts)
+    for pattern in ("datasets.*.synthetic.*", "pretrain.*", "table_tasks.*"):
+        if re.fullmatch(re.escape(pattern).replace(r"\*", r"[^.]+"), key) and key not in EXPECTED:
+            return pattern
+    return key
+
+
+def load(name: str) -> dict:
+    config = yaml.safe_load((ROOT / "config" / name).read_text())
+    # schema keys the shipped file leaves out, so that they are walked too
+    config.setdefault("group_epochs", False)
+    config.setdefault("data_root", "datasets")
+    config.setdefault("usl", {}).setdefault("epochs", config["adapt"]["epochs"])
+    config_check.validate_config(config, SCHEMA, validate)
+    return config
+
+
+def variants() -> dict:
+    return config_check.load_variants(ROOT / "config" / "variants.yaml", {})
+
+
+def leaves(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    if isinstance(value, dict) and value:
+        for key in value:
+            yield from leaves(value[key], (*path, key))
+    else:
+        yield path
+
+
+def changed(value: Any, path: tuple[str, ...], config: dict) -> Any:
+    """A different, plausible value for the key at ``path``."""
+    key = path[-1]
+    if key in ("source", "target"):
+        others = [d for d in config["datasets"] if d != value]
+        return others[0]
+    if key == "figure_task":
+        return next(t for t in config["tasks"] if t != value)
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, float):
+        return value * 0.5 + 0.001
+    if value is None or value == "auto":
+        return 0.5
+    if isinstance(value, str):
+        return value + "_changed"
+    if isinstance(value, list):
+        if path[0] in ("table_tasks", "usl_datasets") or key == "usl_datasets":
+            return value[:-1]
+        if key == "lr_steps":
+            return [*value, [3, 0.1]]
+        return [*value, value[-1] if value else 1]
+    raise AssertionError(f"no change defined for {path}: {value!r}")
+
+
+def fingerprints(config: dict, catalogue: dict) -> dict[str, str]:
+    """Stage group -> JSON of every params dict of that group (and the workflow's shape)."""
+
+    def stage(name: str, wildcards: dict) -> Any:
+        return config_check.stage_settings(config, catalogue, name, wildcards)
+
+    groups: dict[str, Any] = {"pretrain": {}, "prepare": {}}
+    for task in config["tasks"]:
+        folder = config_check.source_model_dir(config, task, 1)
+        match = re.fullmatch(r"results/pretrain/(\w+)/bn_(\w+)/seed1", folder)
+        wc = {"dataset": match[1], "bn_domain": match[2], "seed": "1"}
+        groups["pretrain"][task] = stage("pretrain", wc)
+    for name in config_check.used_datasets(config):
+        groups["prepare"][name] = config_check.prepare_settings(config, name)
+    groups["init"] = stage("init", {"seed": "1"})
+    runs = [
+        {"setting": "uda", "task": next(iter(config["tasks"])), "variant": "secret_mt"},
+        {"setting": "usl", "task": config["usl_datasets"][0], "variant": "secret_mt"},
+    ]
+    for name in ("extract", "cluster", "refine", "finetune", "evaluate", "rank_list", "summary"):
+        groups[name] = []
+        for run in runs:
+            wc = {**run, "seed": "1"}
+            if name not in ("rank_list", "summary"):
+                wc["epoch"] = "002"
+            if name == "cluster":
+                wc["space"] = "top"
+            groups[name].append(stage(name, wc))
+    tables = ("table1", "table2", "table3", "table4")
+    groups["table"] = {t: config_check.table_settings(config, catalogue, t) for t in tables}
+    groups["figure"] = {f: config_check.figure_settings(config, f) for f in config_check.FIGURES}
+    groups["dag"] = {
+        "sources": {t: config_check.source_model_dir(config, t, 1) for t in config["tasks"]},
+        "epochs": [config_check.num_epochs(config, s) for s in config_check.SETTINGS],
+        "eval": [config_check.eval_epochs(config, s) for s in config_check.SETTINGS],
+        "checkpoints": config_check.checkpoint_epochs(config),
+        "tables": {t: config_check.table_inputs(config, catalogue, t) for t in tables},
+        "figures": {f: config_check.figure_inputs(config, f) for f in config_check.FIGURES},
+        "rank_lists": config_check.rank_list_experiments(config),
+        "datasets": config_check.used_datasets(config),
+    }
+    return {name: json.dumps(value, sort_keys=True) for name, value in groups.items()}
+
+
+def rules_read(key: str) -> bool:
+    text = "\n".join(p.read_text() for p in [ROOT / "Snakefile", *ROOT.glob("rules/*.smk")])
+    return f'config["{key}"]' in text or f'config.get("{key}"' in text
+
+
+def walked_keys(name: str) -> list[tuple[str, ...]]:
+    config = load(name)
+    return [p for p in leaves(config) if p and p[0] not in NOT_WALKED]
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "paper.yaml"])
+def test_each_key_changes_exactly_the_stages_that_read_it(name):
+    config, catalogue = load(name), variants()
+    base = fingerprints(config, catalogue)
+    wrong = {}
+    for path in walked_keys(name):
+        key = generic(path)
+        assert key in EXPECTED, f"config key {'.'.join(path)} is missing from EXPECTED"
+        altered = copy.deepcopy(config)
+        parent = altered
+        for part in path[:-1]:
+            parent = parent[part]
+        parent[path[-1]] = changed(parent[path[-1]], path, config)
+        after = fingerprints(altered, catalogue)
+        moved = {group for group in base if base[group] != after[group]}
+        if rules_read(path[0]):
+            moved.add("rules")
+        if moved != EXPECTED[key]:
+            wrong[".".join(path)] = (sorted(moved), sorted(EXPECTED[key]))
+    assert not wrong, json.dumps(wrong, indent=1)
+
+
+def test_every_schema_key_is_in_the_table():
+    """A key added to the schema must say which stages read it (and be walked above)."""
+    schema = yaml.safe_load(SCHEMA.read_text())
+
+    def keys(node: dict, prefix: str) -> Iterator[str]:
+        props = node.get("properties")
+        if props:
+            for key, sub in props.items():
+                yield from keys(sub, f"{prefix}{key}.")
+        elif isinstance(node.get("additionalProperties"), dict):
+            yield from keys(node["additionalProperties"], f"{prefix}*.")
+        else:
+            yield prefix[:-1]
+
+    listed = set(EXPECTED) | NOT_WALKED
+    missing = []
+    for key in keys(schema, ""):
+        if key.split(".")[0] in NOT_WALKED:
+            continue
+        if key not in listed and generic(tuple(key.split("."))) not in listed:
+            missing.append(key)
+    assert not missing, missing
+
+
+def test_momentum_only_reaches_mean_teacher_fine_tuning():
+    config, catalogue = load("config.yaml"), variants()
+    wc = {"setting": "uda", "task": "duke2market", "seed": "1", "epoch": "002"}
+    plain = config_check.stage_settings(config, catalogue, "finetune", {**wc, "variant": "secret"})
+    mt = config_check.stage_settings(config, catalogue, "finetune", {**wc, "variant": "secret_mt"})
+    assert "momentum" not in plain and mt["momentum"] == config["adapt"]["momentum"]
+
+
+def test_renaming_a_variant_label_reruns_only_its_summary():
+    config = load("config.yaml")
+    renamed = variants()
+    renamed["secret"] = {**renamed["secret"], "label": "SECRET (renamed)"}
+    base, after = fingerprints(config, variants()), fingerprints(config, renamed)
+    base_wc = {"setting": "uda", "task": "duke2market", "variant": "secret", "seed": "1"}
+    moved = {g for g in base if base[g] != after[g]}
+    assert moved == set()  # the walked runs use secret_mt; now look at secret itself
+    for stage in ("extract", "cluster", "refine", "finetune", "evaluate"):
+        wc = {**base_wc, "epoch": "002", "space": "top"}
+        before = config_check.stage_settings(config, variants(), stage, wc)
+        now = config_check.stage_settings(config, renamed, stage, wc)
+        assert before == now, stage
+    before = config_check.stage_settings(config, variants(), "summary", base_wc)
+    assert before != config_check.stage_settings(config, renamed, "summary", base_wc)
