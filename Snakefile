@@ -28,11 +28,14 @@ wildcard_constraints:
     space="global|top|bottom|concat",
     dataset="[A-Za-z0-9_]+",
     bn_domain="[A-Za-z0-9_]+",
+    start=config_check.START_PATTERN,
+    target="[A-Za-z0-9_]+",
 
 
 include: "rules/data.smk"
 include: "rules/pretrain.smk"
 include: "rules/epoch.smk"
+include: "rules/start.smk"
 include: "rules/evaluate.smk"
 include: "rules/report.smk"
 

@@ -2,10 +2,10 @@
 
     python benchmarks/bench_disk.py --configfile config/paper.yaml
 
-Builds the configured network with classifiers of ``--clusters`` classes per branch, takes one
-Adam step (so the optimizer holds its moment buffers, as after a real epoch), saves a
-checkpoint with the library's ``save_checkpoint`` with and without the mean teacher, and
-writes one epoch's feature file for ``--images`` training images. Their sizes on disk, times
+Builds the configured network with classifiers of ``--clusters`` classes per branch, saves a
+checkpoint with the library's ``save_checkpoint`` with and without the mean teacher (a
+checkpoint holds the weights and counters only: no optimizer state, see
+``secret_core.engine.checkpoint``), and writes one epoch's feature file for ``--images`` training images. Their sizes on disk, times
 the number of epochs the config keeps (``keep_checkpoints_every``), give the disk one
 experiment holds at the end and at its peak (one more checkpoint and one feature file are
 alive while an epoch runs). Labels and JSON records are under 1 MB per epoch and left out.
@@ -24,7 +24,6 @@ import yaml
 
 from secret_core.engine.checkpoint import save_checkpoint
 from secret_core.engine.ema import MeanTeacher
-from secret_core.engine.optim import build_optimizer
 from secret_core.io import save_arrays
 from secret_core.modeling import build_model
 from secret_core.workflow.config_check import checkpoint_epochs
@@ -32,20 +31,13 @@ from secret_core.workflow.config_check import checkpoint_epochs
 MIB = 2**20
 
 
-def checkpoint_bytes(arch: str, clusters: int, mean_teacher: bool, size: tuple[int, int]) -> int:
+def checkpoint_bytes(arch: str, clusters: int, mean_teacher: bool) -> int:
     """Size of one fine-tuning checkpoint as the pipeline writes it."""
     model = build_model(arch=arch, num_classes=dict.fromkeys(("global", "top", "bottom"), clusters))
     teacher = MeanTeacher(model) if mean_teacher else None
-    optimizer = build_optimizer(model)
-    model.train()
-    out = model(torch.randn(2, 3, *size))
-    sum(o["logits"].sum() + o["feat"].sum() for o in out.values()).backward()
-    optimizer.step()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.pt"
-        save_checkpoint(
-            path, model=model, teacher=teacher, optimizer=optimizer, epoch=1, global_step=1
-        )
+        save_checkpoint(path, model=model, teacher=teacher, epoch=1, global_step=1)
         return os.path.getsize(path)
 
 
@@ -80,7 +72,7 @@ def main() -> None:
     print("|---|---|---|---|")
     sizes = {}
     for mean_teacher in (False, True):
-        size_b = checkpoint_bytes(arch, args.clusters, mean_teacher, size)
+        size_b = checkpoint_bytes(arch, args.clusters, mean_teacher)
         sizes[mean_teacher] = size_b
         name = "with mean teacher" if mean_teacher else "plain"
         print(

@@ -38,9 +38,36 @@ def target_summary(wc):
 
 def start_checkpoint(wc):
     """Epoch 0: the source-trained model (UDA) or the initialised network (USL)."""
-    if wc.setting == "uda":
-        return f"{config_check.source_model_dir(config, wc.task, wc.seed)}/model.pt"
-    return f"results/init/seed{wc.seed}/model.pt"
+    return f"{config_check.start_dir(config, wc.setting, wc.task, wc.seed)}/model.pt"
+
+
+def shared_file(wc, name):
+    """A first-epoch file every variant with this start model and target shares."""
+    folder = config_check.start_target_dir(config, wc.setting, wc.task, wc.seed)
+    return f"{folder}/{name}"
+
+
+def features_of_epoch(wc):
+    """Features clustered in epoch ``wc.epoch``: epoch 1's are the start model's (shared)."""
+    if int(wc.epoch) == 1:
+        return shared_file(wc, "features.npz")
+    return paths.epoch_file(wc, int(wc.epoch), "features.npz")
+
+
+def labels_of_epoch(wc, space):
+    if int(wc.epoch) == 1:
+        return shared_file(wc, f"labels_{space}.npy")
+    return paths.epoch_file(wc, int(wc.epoch), f"labels_{space}.npy")
+
+
+def eval_file(wc, epoch):
+    if epoch == 0:
+        return shared_file(wc, "eval.json")
+    return paths.epoch_file(wc, epoch, "eval.json")
+
+
+def start_target_summary(wc):
+    return dataset_summary(wc.target)
 
 
 def checkpoint_of(wc, epoch):
@@ -61,7 +88,7 @@ def eps_reference(wc):
     """Cluster stats of the first epoch, whose eps later epochs reuse (empty at epoch 1)."""
     if int(wc.epoch) == 1:
         return []
-    return paths.epoch_file(wc, 1, f"cluster_{wc.space}.json")
+    return shared_file(wc, f"cluster_{wc.space}.json")
 
 
 def eval_epochs(setting):
@@ -71,7 +98,7 @@ def eval_epochs(setting):
 def experiment_outputs(wc):
     """Everything an experiment's summary gathers: evaluations and per-epoch records."""
     n = num_epochs(wc.setting)
-    files = [paths.epoch_file(wc, e, "eval.json") for e in eval_epochs(wc.setting)]
+    files = [eval_file(wc, e) for e in eval_epochs(wc.setting)]
     files += [paths.epoch_file(wc, e, "refine.json") for e in range(1, n + 1)]
     files += [paths.epoch_file(wc, e, "train.json") for e in range(1, n + 1)]
     return files
@@ -86,6 +113,14 @@ def epoch_group(wc):
     if not config.get("group_epochs", False):
         return None
     return f"{wc.setting}-{wc.task}-{wc.variant}-seed{wc.seed}-epoch{wc.epoch}"
+
+
+def start_group(wc):
+    """With `group_epochs: true`, the shared first-epoch stages of one start model go as one
+    cluster job (see epoch_group)."""
+    if not config.get("group_epochs", False):
+        return None
+    return f"start-{wc.start.replace('/', '-')}-{wc.target}"
 
 
 # Grouped jobs must ask for the same GPU resources, so CPU-only stages ask for the GPU too.

@@ -1,5 +1,7 @@
 # One target epoch of one experiment: extract -> cluster (one job per space) -> refine ->
-# finetune. Epoch e extracts with the checkpoint of epoch e-1 (epoch 0: the start model).
+# finetune. Epoch e extracts with the checkpoint of epoch e-1. Epoch 1's features and
+# clusters are the start model's, the same for every variant: rules/start.smk makes them
+# once, beside the start model.
 # Checkpoints of epochs not kept (keep_checkpoints_every) are temp(): Snakemake deletes one
 # once the next epoch's extract and finetune and its evaluation have read it.
 
@@ -33,7 +35,7 @@ rule extract:
 
 rule cluster:
     input:
-        features="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/features.npz",
+        features=features_of_epoch,
         eps_from=eps_reference,
     output:
         labels="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/labels_{space}.npy",
@@ -59,10 +61,7 @@ rule cluster:
 
 rule refine:
     input:
-        labels=lambda wc: [
-            paths.epoch_file(wc, int(wc.epoch), f"labels_{s}.npy")
-            for s in clustered_spaces(wc)
-        ],
+        labels=lambda wc: [labels_of_epoch(wc, s) for s in clustered_spaces(wc)],
         data=target_summary,
     output:
         labels="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/refined.npz",
@@ -88,7 +87,7 @@ rule refine:
 rule finetune:
     input:
         model=previous_checkpoint,
-        features="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/features.npz",
+        features=features_of_epoch,
         labels="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/refined.npz",
         data=target_summary,
     output:

@@ -27,6 +27,23 @@ rule evaluate:
         "../workflow_scripts/evaluate.py"
 
 
+# The start model evaluated once per target, for every variant's epoch 0 (Source only).
+use rule evaluate as evaluate_start with:
+    input:
+        model="results/{start}/model.pt",
+        data=start_target_summary,
+    output:
+        metrics="results/{start}/target_{target}/eval.json",
+    log:
+        "results/{start}/target_{target}/logs/evaluate.log",
+    benchmark:
+        "results/{start}/target_{target}/benchmarks/evaluate.tsv"
+    group:
+        start_group
+    params:
+        settings=lambda wc: config_check.start_settings(config, "evaluate", wc.start),
+
+
 rule summarize_experiment:
     input:
         experiment_outputs,

@@ -11,3 +11,14 @@ __version__ = "0.1.0"
 
 BRANCHES: tuple[str, str, str] = ("global", "top", "bottom")
 """The three feature spaces of the multi-branch model, in the order used everywhere."""
+
+MAX_DISTANCE: float = 1.0
+"""The one default Jaccard cut (``adapt.max_distance``): 1 stores every pair below 1, exact.
+
+Used by ``jaccard_distance``, ``jaccard_from_encoding``, ``choose_eps`` and the cluster
+stage (``workflow.config_check.adapt_settings``); the schema documents it but sets no
+default of its own, so a config without the key gets exactly this. Two different defaults
+once made the stage cut the matrix at 0.95 while eps assumed an exact one (eps silently too
+large). Defined here because importing it loads nothing else (the Snakefile validates
+configs with it).
+"""

@@ -1,12 +1,19 @@
 """The data-driven eps from sparse values alone equals the authors' dense computation."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from test_clustering_jaccard import blobs, densify
 
+from secret_core import MAX_DISTANCE
 from secret_core.clustering import choose_eps, jaccard_distance
+from secret_core.clustering.overlap import jaccard_from_encoding
 from secret_core.errors import SecretError
+from secret_core.io import save_arrays
+from secret_core.pipeline.pseudo_labels import cluster_space
 
 
 def dense_eps(dist: np.ndarray, rho: float) -> float:
@@ -58,8 +65,66 @@ def test_cut_matrix_gives_the_same_eps_or_raises():
     full = jaccard_distance(feats, 20, 6, device="cpu")
     cut = jaccard_distance(feats, 20, 6, device="cpu", max_distance=0.8)
     assert choose_eps(cut, 1e-2, max_distance=0.8) == choose_eps(full, 1e-2)
-    with pytest.raises(SecretError, match="max_distance"):
+    with pytest.raises(SecretError, match="max_distance") as info:
         choose_eps(cut, 0.5, max_distance=0.8)
+    message = str(info.value)
+    assert "\n" not in message
+    assert "adapt.max_distance" in message and "adapt.rho" in message
+    assert "set adapt.max_distance: 1" in message
+
+
+def test_one_default_max_distance_everywhere():
+    """Schema, functions and stage share one default, 1 (exact): with two defaults the stage
+    once cut at 0.95 while eps assumed every pair below 1 was stored."""
+    import inspect
+
+    for function in (choose_eps, jaccard_distance, jaccard_from_encoding):
+        assert inspect.signature(function).parameters["max_distance"].default == MAX_DISTANCE
+    assert MAX_DISTANCE == 1.0
+
+
+def _cluster_settings(max_distance: float, rho: float) -> dict:
+    return {
+        "space": "global",
+        "k1": 20,
+        "k2": 6,
+        "device": "cpu",
+        "eps": "auto",
+        "rho": rho,
+        "min_samples": 4,
+        "max_distance": max_distance,
+        "run": {"epoch": 1},
+    }
+
+
+def test_cluster_stage_passes_max_distance_to_eps(tmp_path):
+    """The stage's eps from a matrix cut at adapt.max_distance: exact when the rho share is
+    stored, one-line error naming the keys otherwise (it used to pad with 1s silently)."""
+    feats = blobs(450, 16, 26, 0.5, seed=5)
+    features = tmp_path / "features.npz"
+    save_arrays(features, **{b: feats for b in ("global", "top", "bottom")})
+    labels, stats = str(tmp_path / "labels.npy"), str(tmp_path / "stats.json")
+    full = choose_eps(jaccard_distance(feats, 20, 6, device="cpu"), 1e-2)
+    cluster_space(str(features), [], _cluster_settings(0.8, 1e-2), labels, stats)
+    assert json.loads(Path(stats).read_text())["eps"] == full
+    with pytest.raises(SecretError) as info:
+        cluster_space(str(features), [], _cluster_settings(0.8, 0.5), labels, stats)
+    message = str(info.value)
+    assert "\n" not in message and "adapt.max_distance" in message and "adapt.rho" in message
+
+
+def test_eps_does_not_depend_on_sample_order():
+    """Duplicates give exact zeros (skipped by the rule), every other value is a function of
+    its pair alone: the chosen eps is the same number for any order of the samples."""
+    base = blobs(450, 16, 26, 0.5, seed=5)
+    feats = np.concatenate([base, base[[0, 1, 2, 3, 4, 5, 7, 7]]])
+    dist = jaccard_distance(feats, 20, 6, device="cpu")
+    upper = sp.triu(dist, 1).data
+    assert (upper[upper > 0] > 1e-6).all()  # no rounding residue of an identical encoding
+    eps = choose_eps(dist, 1.6e-3)
+    for seed in (1, 2):
+        perm = np.random.default_rng(seed).permutation(len(feats))
+        assert choose_eps(jaccard_distance(feats[perm], 20, 6, device="cpu"), 1.6e-3) == eps
 
 
 def test_bad_inputs_raise(distance):

@@ -111,8 +111,124 @@ def test_duplicate_samples_are_stored_at_distance_zero():
     sparse = jaccard_distance(feats, 10, 3, device="cpu")
     for i in range(5):
         row = sparse[i]
-        assert 120 + i in row.indices  # stored even though its distance is (near) zero
-        assert row[0, 120 + i] < 1e-6
+        assert 120 + i in row.indices  # stored even though its distance is zero
+        assert row[0, 120 + i] == 0.0
+
+
+def _stored(dist: sp.csr_matrix, i: int, j: int) -> float | None:
+    row = slice(dist.indptr[i], dist.indptr[i + 1])
+    hit = np.flatnonzero(dist.indices[row] == j)
+    return float(dist.data[row][hit[0]]) if hit.size else None
+
+
+def test_duplicated_features_give_exactly_zero():
+    """Duplicated samples (pairs and a triple, in both orders) have identical encodings: their
+    distance is stored and exactly 0.0, not the 1e-9..6e-8 that summation order left before,
+    which the eps rule (it skips only exact zeros) would count as the smallest distances."""
+    base = blobs(450, 16, 26, 0.5, seed=5)
+    copies = [0, 1, 2, 3, 4, 5, 7, 7]  # 7 three times
+    feats = np.concatenate([base, base[copies]])
+    dist = jaccard_distance(feats, 20, 6, device="cpu")
+    for offset, i in enumerate(copies):
+        j = 450 + offset
+        assert _stored(dist, i, j) == 0.0 and _stored(dist, j, i) == 0.0, (i, j)
+    assert _stored(dist, 456, 457) == 0.0
+
+
+def _encoding(rows: int, cols: int, per_row: int, seed: int) -> sp.csr_matrix:
+    """Random non-negative float32 rows normalised to sum 1 (in float32: only about 1)."""
+    rng = np.random.default_rng(seed)
+    indices = np.concatenate([rng.choice(cols, per_row, replace=False) for _ in range(rows)])
+    data = rng.exponential(size=rows * per_row).reshape(rows, per_row)
+    data = (data / data.sum(1, keepdims=True)).astype(np.float32).ravel()
+    indptr = np.arange(0, rows * per_row + 1, per_row)
+    return sp.csr_matrix((data, indices, indptr), shape=(rows, cols))
+
+
+def _dense_jaccard(v: sp.csr_matrix) -> np.ndarray:
+    """1 - sum(min) / sum(max) in float64, pair by pair (the literature's definition)."""
+    x = v.toarray().astype(np.float64)
+    return np.stack([1 - np.minimum(r, x).sum(1) / np.maximum(r, x).sum(1) for r in x])
+
+
+def test_identical_encoding_rows_are_exactly_zero_others_unchanged():
+    """Identical rows: exactly 0 (whatever the rows sum to in float32, wherever they sit).
+    Near-identical rows (one value 1 ulp off, or slightly perturbed): small but non-zero.
+    All other pairs: the literature's value, to float32 precision."""
+    v = _encoding(60, 80, 12, seed=3).tolil()
+    v[40] = v[3]
+    v[41] = v[3]
+    v[42] = v[17]
+    near = v[5].toarray().astype(np.float32)
+    first = int(np.flatnonzero(near)[0])
+    near[0, first] = np.nextafter(near[0, first], np.float32(1))
+    v[43] = near
+    v[44] = v[9].toarray() * np.float32(1.0001)
+    v = v.tocsr()
+    v.sort_indices()
+    ref = _dense_jaccard(v)
+    for max_rows in (4096, 7):
+        dist = overlap_module.jaccard_from_encoding(v, max_rows=max_rows)
+        for i, j in [(3, 40), (3, 41), (40, 41), (17, 42)]:
+            assert _stored(dist, i, j) == 0.0 and _stored(dist, j, i) == 0.0
+        assert 0.0 < _stored(dist, 5, 43) < 1e-6
+        assert 0.0 < _stored(dist, 9, 44) < 1e-3
+        dense = densify(dist)
+        zero = dense == 0
+        np.fill_diagonal(zero, False)
+        assert set(zip(*np.nonzero(zero), strict=True)) == {
+            (3, 40),
+            (40, 3),
+            (3, 41),
+            (41, 3),
+            (40, 41),
+            (41, 40),
+            (17, 42),
+            (42, 17),
+        }
+        assert np.abs(dense - ref).max() < 1e-6
+
+
+def test_query_expansion_does_not_depend_on_neighbour_order():
+    """Samples with the same k2 neighbours listed in other orders (duplicates list each other
+    first, tight groups share their neighbours) get bitwise-identical expanded encodings:
+    here all 720 orders of one sample's six neighbours, on real encodings (weighting each
+    row by 1/k2 before summing gave 8 different rows)."""
+    import itertools
+
+    from secret_core.clustering.encoding import encode, query_expand
+    from secret_core.clustering.neighbours import expanded_sets
+
+    feats = blobs(450, 16, 26, 0.5, seed=5)
+    sims, rank = knn(feats, 20, device="cpu")
+    v = encode(feats, expanded_sets(rank, 20), sims, rank)
+    orders = np.array(list(itertools.permutations(rank[0, :6])))
+    n = len(feats) + len(orders)
+    padded = sp.csr_matrix(
+        (v.data, v.indices, np.concatenate([v.indptr, np.full(len(orders), v.indptr[-1])])),
+        shape=(n, n),
+    )
+    expanded = query_expand(padded, np.concatenate([rank[:, :6], orders]), 6)
+    rows = expanded[len(feats) :].toarray()
+    assert len({row.tobytes() for row in rows}) == 1
+
+
+def test_permuting_samples_permutes_the_distance_exactly(monkeypatch):
+    """Every sum depends on its values only, not on row order or blocking: P V P^T gives
+    exactly P D P^T, so eps cannot depend on the order of the samples."""
+    v = _encoding(300, 300, 15, seed=11).tolil()
+    v[250] = v[10]
+    v[251] = v[20]
+    v = v.tocsr()
+    dist = overlap_module.jaccard_from_encoding(v)
+    perm = np.random.default_rng(0).permutation(300)
+    monkeypatch.setattr(overlap_module, "PAIR_BUDGET", 997)
+    moved = overlap_module.jaccard_from_encoding(v[perm][:, perm].tocsr(), max_rows=13)
+    expected = dist[perm][:, perm].tocsr()
+    expected.sort_indices()
+    assert np.array_equal(moved.indptr, expected.indptr)
+    assert np.array_equal(moved.indices, expected.indices)
+    assert np.array_equal(moved.data, expected.data)
 
 
 def test_result_does_not_depend_on_blocking(monkeypatch, default_pair):

@@ -1,6 +1,7 @@
 """Transforms, the image dataset and the training / evaluation loaders."""
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ from PIL import Image
 
 from secret_core.data import (
     ImageDataset,
+    RandomErasingConfig,
     Record,
     build_eval_loader,
     build_train_loader,
@@ -16,6 +18,7 @@ from secret_core.data import (
     read_dataset,
 )
 from secret_core.data.loader import clear_image_cache
+from secret_core.data.transforms import random_erasing_transform
 from secret_core.errors import SecretError
 
 
@@ -151,3 +154,61 @@ def test_cache_serves_decoded_images_and_notices_changes(tmp_path):
     os.utime(path, ns=(1, 1))
     assert ds[0]["images"][2].mean() == 1.0
     clear_image_cache()
+
+
+def _erase(cfg: RandomErasingConfig, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A normalised-looking image and its erased version (the erasing step alone)."""
+    torch.manual_seed(seed)
+    image = torch.randn(3, 64, 32) * 0.1 + 5.0  # far from every fill value
+    return image, random_erasing_transform(cfg)(image)
+
+
+def test_random_erasing_as_the_authors():
+    cfg = RandomErasingConfig.from_config({"p": 1.0}, "adapt.random_erasing")
+    step = build_transforms(64, 32, True, random_erasing=cfg).transforms[-1]
+    assert (step.p, step.scale, step.ratio, step.value) == (
+        1.0,
+        cfg.area,
+        cfg.aspect_ratio,
+        [*cfg.fill],
+    )
+    assert (cfg.area, cfg.aspect_ratio, cfg.fill) == (
+        (0.02, 0.4),
+        (0.3, 3.33),
+        (0.485, 0.456, 0.406),
+    )
+    shares = []
+    for seed in range(40):
+        image, erased = _erase(cfg, seed)
+        changed = (erased != image).any(dim=0)
+        shares.append(float(changed.float().mean()))
+        assert changed.any()
+        for channel, value in enumerate(cfg.fill):  # exact constants, per channel
+            assert torch.all(erased[channel][changed] == torch.tensor(value))
+        rows, cols = torch.nonzero(changed, as_tuple=True)  # one rectangle
+        h, w = int(rows.max() - rows.min()) + 1, int(cols.max() - cols.min()) + 1
+        assert h * w == int(changed.sum())
+    # area within 2%-40% (rounding of the rectangle's sides adds a little slack)
+    assert min(shares) >= 0.02 * 0.8 and max(shares) <= 0.4 * 1.2
+    assert max(shares) > 0.2  # torchvision's default (up to 33%, zeros) is not what runs
+
+
+def test_random_erasing_p_zero_and_bad_settings():
+    image, untouched = _erase(RandomErasingConfig(p=0.0), 0)
+    assert torch.equal(image, untouched)
+    assert "RandomErasing" not in [
+        type(t).__name__
+        for t in build_transforms(
+            32, 16, True, random_erasing=RandomErasingConfig(p=0.0)
+        ).transforms
+    ]
+    for value, key in (
+        ({"area": [0.5, 0.1]}, "adapt.random_erasing.area"),
+        ({"p": 1.5}, "adapt.random_erasing.p"),
+        ({"fill": [0.0]}, "adapt.random_erasing.fill"),
+        ({"aspect_ratio": [2.0, 1.0]}, "adapt.random_erasing.aspect_ratio"),
+        ({"scale": [0.1, 0.2]}, "adapt.random_erasing"),
+    ):
+        with pytest.raises(SecretError, match=re.escape(key)) as info:
+            RandomErasingConfig.from_config(value, "adapt.random_erasing")
+        assert "\n" not in str(info.value)

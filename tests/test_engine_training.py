@@ -45,8 +45,9 @@ def test_ema_maths_on_one_parameter():
     with torch.no_grad():
         student.weight.fill_(3.0)
         student.stat.fill_(7.0)
-    teacher.update(0)  # decay min(1 - 1/1, 0.5) = 0: a copy
-    assert teacher.model.weight.item() == 3.0 and teacher.model.stat.item() == 7.0
+    teacher.update(0)  # decay min(1 - 1/1, 0.5) = 0: a copy of the parameters
+    assert teacher.model.weight.item() == 3.0
+    assert teacher.model.stat.item() == 0.0  # buffers are the teacher's own, never copied
     with torch.no_grad():
         student.weight.fill_(5.0)
     teacher.update(1)  # decay min(1/2, 0.5) = 0.5
@@ -59,6 +60,34 @@ def test_ema_maths_on_one_parameter():
     slow.update(3)  # decay min(0.75, 0.999) = 0.75: 0.75 * 0 + 0.25 * 1
     assert slow.model.weight.item() == pytest.approx(0.25)
     assert slow.decay(10**6) == 0.999
+
+
+def test_teacher_bn_statistics_are_its_own():
+    """The teacher's running mean/var come from the batches it forwarded itself (train mode,
+    BN momentum 0.1, unbiased variance), not from the student, whatever the student saw."""
+    torch.manual_seed(0)
+    student = torch.nn.Sequential(torch.nn.BatchNorm1d(3), torch.nn.Linear(3, 2))
+    teacher = MeanTeacher(student, momentum=0.9)
+    teacher.model.train()
+    optimizer = torch.optim.SGD(student.parameters(), lr=0.1)
+    g = torch.Generator().manual_seed(1)
+    momentum = student[0].momentum
+    mean, var = torch.zeros(3), torch.ones(3)  # BN's initial running statistics
+    for step in range(4):
+        x = torch.randn(6, 3, generator=g) * 2.0 + 1.0
+        student(x * 3.0 - 5.0).sum().backward()  # the student sees other data
+        optimizer.step()
+        optimizer.zero_grad()
+        with torch.no_grad():
+            teacher.model(x)
+        teacher.update(step)
+        mean = (1 - momentum) * mean + momentum * x.mean(0)
+        var = (1 - momentum) * var + momentum * x.var(0, unbiased=True)
+    bn = teacher.model[0]
+    assert torch.allclose(bn.running_mean, mean, atol=1e-6)
+    assert torch.allclose(bn.running_var, var, atol=1e-5)
+    assert int(bn.num_batches_tracked) == 4
+    assert not torch.allclose(student[0].running_mean, mean)
 
 
 def test_ema_copies_a_resized_classifier():

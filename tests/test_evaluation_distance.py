@@ -83,3 +83,35 @@ def test_evaluate_features_rerank_and_errors(feats):
         evaluate_features({"global": qf["global"]}, gf, qp, gp, qc, gc, feature="bottom")
     with pytest.raises(SecretError):
         evaluate_features(qf, gf, qp, gp, qc, gc, feature="left")
+
+
+def test_squared_euclidean_changes_the_joint_ranking_only():
+    """Squared and plain Euclidean rank one space alike, but their Eq. 3 sums differ."""
+    q = {b: np.array([[1.0, 0.0]]) for b in BRANCHES}
+    angles = {"global": (0.0, 1.0), "top": (2.0, 1.3), "bottom": (2.0, 1.3)}  # per gallery item
+    g = {b: np.array([[np.cos(a), np.sin(a)] for a in angles[b]]) for b in BRANCHES}
+    plain = pairwise_distance(q["top"], g["top"])
+    squared = pairwise_distance(q["top"], g["top"], "squared_euclidean")
+    assert np.allclose(squared, plain**2, atol=1e-6)
+    assert np.array_equal(np.argsort(plain, axis=1), np.argsort(squared, axis=1))
+    joint = joint_distance(q, g, 1.0)
+    joint_sq = joint_distance(q, g, 1.0, "squared_euclidean")
+    assert np.allclose(joint_sq, sum(pairwise_distance(q[b], g[b]) ** 2 for b in BRANCHES))
+    # item 0: far in top/bottom only (3.366 vs 5.665 squared); item 1: moderately far in all
+    # three spaces (3.380 vs 3.849): squaring punishes the large distances more
+    assert np.argmin(joint[0]) == 0 and np.argmin(joint_sq[0]) == 1
+    assert np.allclose(
+        feature_distance(q, g, "joint", 1.0, "squared_euclidean"), joint_sq, atol=1e-6
+    )
+    with pytest.raises(SecretError, match=r"evaluation\.distance"):
+        feature_distance(q, g, "joint", 1.0, "manhattan")
+
+
+def test_evaluate_features_honours_the_distance(feats):
+    qf, gf, qp, gp, qc, gc = feats
+    for metric in ("euclidean", "squared_euclidean"):
+        dense = evaluate(feature_distance(qf, gf, "joint", 0.7, metric), qp, gp, qc, gc)
+        chunked = evaluate_features(
+            qf, gf, qp, gp, qc, gc, feature="joint", eta=0.7, chunk_size=4, distance=metric
+        )
+        assert chunked["mAP"] == pytest.approx(dense["mAP"], abs=1e-12)

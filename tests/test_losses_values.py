@@ -1,4 +1,5 @@
-"""Losses against hand-worked values, -1 masking, and the combined per-branch loss."""
+"""Losses against hand-worked values, -1 masking, the combined per-branch loss and the loss
+settings read from the config (explicit triplet kind, mean-teacher weights)."""
 
 import math
 
@@ -7,12 +8,12 @@ import torch
 
 from secret_core.errors import SecretError
 from secret_core.losses import (
-    CrossEntropyLabelSmooth,
     LossConfig,
-    SoftEntropy,
-    SoftTripletLoss,
-    TripletLoss,
+    batch_hard_triplet,
     compute_losses,
+    cross_entropy_smooth,
+    soft_cross_entropy,
+    soft_triplet,
 )
 
 POINTS = torch.tensor([[0.0], [1.0], [3.0], [6.0]])  # class 0 at 0 and 1, class 1 at 3 and 6
@@ -21,39 +22,58 @@ PAIRS = ((1, 3), (1, 2), (3, 2), (3, 5))  # (d_ap, d_an) of each anchor, worked 
 
 
 def test_label_smoothing_value():
-    loss = CrossEntropyLabelSmooth(0.1)(torch.zeros(1, 2), torch.tensor([0]))
+    loss = cross_entropy_smooth(torch.zeros(1, 2), torch.tensor([0]))
     assert math.isclose(float(loss), math.log(2), rel_tol=1e-6)  # uniform p: -log 0.5
     # logits (log 3, 0): p = (0.75, 0.25); smoothed target (0.95, 0.05)
     logits = torch.tensor([[math.log(3.0), 0.0]])
     expected = -(0.95 * math.log(0.75) + 0.05 * math.log(0.25))
-    value = CrossEntropyLabelSmooth(0.1)(logits, torch.tensor([0]))
+    value = cross_entropy_smooth(logits, torch.tensor([0]))
     assert math.isclose(value.item(), expected, rel_tol=1e-6)
 
 
 def test_ce_ignores_minus_one_and_all_ignored_backprops():
     logits = torch.tensor([[math.log(3.0), 0.0], [5.0, -5.0]], requires_grad=True)
-    ce = CrossEntropyLabelSmooth(0.0)
-    assert math.isclose(ce(logits, torch.tensor([0, -1])).item(), -math.log(0.75), rel_tol=1e-6)
-    zero = ce(logits, torch.tensor([-1, -1]))
+    value = cross_entropy_smooth(logits, torch.tensor([0, -1]), 0.0)
+    assert math.isclose(value.item(), -math.log(0.75), rel_tol=1e-6)
+    zero = cross_entropy_smooth(logits, torch.tensor([-1, -1]), 0.0)
     zero.backward()
     assert zero.item() == 0.0 and logits.grad is not None and float(logits.grad.abs().sum()) == 0
 
 
 def test_batch_hard_triplet_by_hand():
-    hinge = sum(max(0.0, ap - an + 0.5) for ap, an in PAIRS) / 4
-    assert math.isclose(float(TripletLoss(0.5)(POINTS, CLASSES)), hinge, rel_tol=1e-4)
-    soft = sum(math.log1p(math.exp(ap - an)) for ap, an in PAIRS) / 4
-    assert math.isclose(float(TripletLoss(None)(POINTS, CLASSES)), soft, rel_tol=1e-4)
-    assert math.isclose(float(TripletLoss(0.0)(POINTS, CLASSES)), soft, rel_tol=1e-4)
+    # d_ap - d_an per anchor: -2, -1, 1, -2 (PAIRS)
+    hinge = (0.0 + 0.0 + 1.5 + 0.0) / 4  # max(0, gap + 0.5)
+    value = batch_hard_triplet(POINTS, CLASSES, "hinge", 0.5)
+    assert math.isclose(float(value), hinge, rel_tol=1e-4)
+    soft = 0.4700948  # mean of log(1 + e^gap), worked out by hand
+    value = batch_hard_triplet(POINTS, CLASSES, "soft_margin")
+    assert math.isclose(float(value), soft, rel_tol=1e-5)
+    assert math.isclose(float(batch_hard_triplet(POINTS, CLASSES)), soft, rel_tol=1e-5)
+
+
+def test_hinge_and_soft_margin_differ_and_margin_is_explicit():
+    # far apart classes: the hinge is satisfied (0), the soft margin still pulls (> 0)
+    far = torch.tensor([[0.0], [0.1], [10.0], [10.1]])
+    assert float(batch_hard_triplet(far, CLASSES, "hinge", 0.3)) == 0.0
+    # gaps d_ap - d_an: -9.9, -9.8, -9.8, -9.9
+    expected = (math.log1p(math.exp(-9.9)) + math.log1p(math.exp(-9.8))) / 2
+    value = float(batch_hard_triplet(far, CLASSES, "soft_margin"))
+    assert value > 0 and math.isclose(value, expected, rel_tol=1e-3)
+    with pytest.raises(SecretError, match="soft_margin has no margin"):
+        batch_hard_triplet(POINTS, CLASSES, "soft_margin", 0.0)  # the old trap: margin 0
+    with pytest.raises(SecretError, match="hinge needs a margin"):
+        batch_hard_triplet(POINTS, CLASSES, "hinge")
+    with pytest.raises(SecretError, match="not one of"):
+        batch_hard_triplet(POINTS, CLASSES, "contrastive")
 
 
 def test_triplet_masks_minus_one():
     # dropping the point at 6 leaves anchor 2 without a positive: only anchors 0, 1 count
     expected = (max(0.0, 1 - 3 + 1.5) + max(0.0, 1 - 2 + 1.5)) / 2
-    masked = TripletLoss(1.5)(POINTS, torch.tensor([0, 0, 1, -1]))
+    masked = batch_hard_triplet(POINTS, torch.tensor([0, 0, 1, -1]), "hinge", 1.5)
     assert math.isclose(float(masked), expected, rel_tol=1e-4)  # (0 + 0.5) / 2
     x = POINTS.clone().requires_grad_(True)
-    zero = TripletLoss(0.3)(x, torch.tensor([-1, -1, -1, 0]))
+    zero = batch_hard_triplet(x, torch.tensor([-1, -1, -1, 0]))
     zero.backward()
     assert zero.item() == 0.0 and x.grad is not None
 
@@ -61,7 +81,7 @@ def test_triplet_masks_minus_one():
 def test_soft_entropy_equals_teacher_entropy_when_equal():
     logits = torch.tensor([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]])
     p = torch.softmax(logits[:1], 1)
-    value = SoftEntropy()(logits, logits, torch.tensor([True, False]))
+    value = soft_cross_entropy(logits, logits, torch.tensor([True, False]))
     assert math.isclose(value.item(), float(-(p * p.log()).sum()), rel_tol=1e-6)
 
 
@@ -73,7 +93,7 @@ def test_soft_triplet_by_hand_and_teacher_detached():
         log_p = torch.log_softmax(torch.tensor([float(ap), float(an)]), 0)
         expected += float(-(q * log_p).sum()) / 4
     ref = teacher.clone().requires_grad_(True)
-    value = SoftTripletLoss()(POINTS.clone().requires_grad_(True), ref, CLASSES)
+    value = soft_triplet(POINTS.clone().requires_grad_(True), ref, CLASSES)
     assert math.isclose(value.item(), expected, rel_tol=1e-4)
     value.backward()
     assert ref.grad is None
@@ -97,16 +117,23 @@ def test_compute_losses_uses_only_listed_branches_and_columns():
     assert set(parts) == {"global_ce", "global_triplet", "total"}
     total.backward()
     assert out["top"]["feat"].grad is None and out["global"]["feat"].grad is not None
-    expected = CrossEntropyLabelSmooth(0.1)(out["bottom"]["logits"], labels[:, 2]) + TripletLoss(
-        0.3
-    )(out["bottom"]["feat"], labels[:, 2])
+    expected = cross_entropy_smooth(out["bottom"]["logits"], labels[:, 2]) + batch_hard_triplet(
+        out["bottom"]["feat"], labels[:, 2], "soft_margin"
+    )
     _, parts = compute_losses(out, None, labels, ["bottom"], LossConfig())
+    assert math.isclose(parts["total"], expected.item(), rel_tol=1e-6)
+    hinge = LossConfig(ce=2.0, triplet=0.5, triplet_kind="hinge", margin=0.3, label_smoothing=0)
+    _, parts = compute_losses(out, None, labels, ["bottom"], hinge)
+    expected = 2.0 * cross_entropy_smooth(
+        out["bottom"]["logits"], labels[:, 2], 0.0
+    ) + 0.5 * batch_hard_triplet(out["bottom"]["feat"], labels[:, 2], "hinge", 0.3)
     assert math.isclose(parts["total"], expected.item(), rel_tol=1e-6)
 
 
 def test_mean_teacher_config_and_soft_terms():
     mt = LossConfig.mean_teacher()
-    assert (mt.ce, mt.soft_ce, mt.triplet, mt.soft_triplet, mt.margin) == (0.5, 0.5, 0.2, 0.8, None)
+    assert (mt.ce, mt.soft_ce, mt.triplet, mt.soft_triplet) == (0.5, 0.5, 0.2, 0.8)
+    assert (mt.triplet_kind, mt.margin) == ("soft_margin", None)
     out, ref = _outputs(0), _outputs(1)
     labels = torch.tensor([[0, 0, 0], [0, 0, 0], [1, 1, 1], [1, 1, 1]])
     total, parts = compute_losses(out, ref, labels, ["global", "top", "bottom"], mt)
@@ -128,3 +155,70 @@ def test_all_ignored_batch_gives_zero_that_backprops():
     assert nothing.item() == 0.0 and nothing.requires_grad
     with pytest.raises(SecretError, match="middle"):
         compute_losses(out, None, labels, ["middle"], LossConfig())
+
+
+def test_loss_config_from_config_sections():
+    section = {"ce": 1.0, "label_smoothing": 0.1, "triplet": {"kind": "soft_margin", "weight": 1.0}}
+    assert LossConfig.from_config(section, "pretrain.loss") == LossConfig(key="pretrain.loss")
+    hinge = LossConfig.from_config(
+        {"triplet": {"kind": "hinge", "margin": 0.3, "weight": 2.0}, "label_smoothing": 0.0},
+        "pretrain.loss",
+    )
+    assert (hinge.triplet_kind, hinge.margin, hinge.triplet, hinge.label_smoothing) == (
+        "hinge",
+        0.3,
+        2.0,
+        0.0,
+    )
+    # the mean-teacher weights replace ce / triplet.weight only when a teacher is used
+    adapt = {
+        **section,
+        "mean_teacher": {"ce": 0.1, "soft_ce": 0.2, "triplet": 0.3, "soft_triplet": 0.4},
+    }
+    plain = LossConfig.from_config(adapt, "adapt.loss")
+    assert (plain.ce, plain.triplet, plain.soft_ce, plain.soft_triplet) == (1.0, 1.0, 0.0, 0.0)
+    mt = LossConfig.from_config(adapt, "adapt.loss", mean_teacher=True)
+    assert (mt.ce, mt.soft_ce, mt.triplet, mt.soft_triplet) == (0.1, 0.2, 0.3, 0.4)
+    authors = LossConfig.from_config(section, "adapt.loss", mean_teacher=True)
+    assert (authors.ce, authors.soft_ce, authors.triplet, authors.soft_triplet) == (
+        0.5,
+        0.5,
+        0.2,
+        0.8,
+    )
+
+
+def test_mean_teacher_weights_reach_the_total():
+    out, ref = _outputs(0), _outputs(1)
+    labels = torch.tensor([[0, 0, 0], [0, 0, 0], [1, 1, 1], [1, 1, 1]])
+    weights = {"ce": 0.1, "soft_ce": 0.2, "triplet": 0.3, "soft_triplet": 0.4}
+    cfg = LossConfig.from_config({"mean_teacher": weights}, "adapt.loss", mean_teacher=True)
+    total, _ = compute_losses(out, ref, labels, ["global"], cfg)
+    s, t, y = out["global"], ref["global"], labels[:, 0]
+    expected = (
+        0.1 * cross_entropy_smooth(s["logits"], y, 0.1)
+        + 0.2 * soft_cross_entropy(s["logits"], t["logits"], y >= 0)
+        + 0.3 * batch_hard_triplet(s["feat"], y, "soft_margin")
+        + 0.4 * soft_triplet(s["feat"], t["feat"], y)
+    )
+    assert math.isclose(total.item(), expected.item(), rel_tol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [
+        ({"triplet": {"kind": "soft_margin", "margin": 0.3}}, "pretrain.loss.triplet.margin"),
+        ({"triplet": {"kind": "hinge"}}, "pretrain.loss.triplet.margin"),
+        ({"triplet": {"kind": "hinge", "margin": 0}}, "pretrain.loss.triplet.margin"),
+        ({"triplet": {"kind": "cosine"}}, "pretrain.loss.triplet.kind"),
+        ({"ce": -1.0}, "pretrain.loss.ce"),
+        ({"label_smoothing": 1.0}, "pretrain.loss.label_smoothing"),
+        ({"margin": 0.3}, "pretrain.loss"),
+        ({"mean_teacher": {"ce": -0.5}}, "pretrain.loss.mean_teacher.ce"),
+    ],
+)
+def test_bad_loss_settings_are_one_line_errors_naming_the_key(section, key):
+    with pytest.raises(SecretError) as info:
+        LossConfig.from_config(section, "pretrain.loss", mean_teacher="mean_teacher" in section)
+    message = str(info.value)
+    assert key in message and "\n" not in message

@@ -5,8 +5,10 @@ import torch
 import torch.nn.functional as F
 
 from secret_core import BRANCHES
+from secret_core.engine import save_checkpoint
 from secret_core.errors import SecretError
 from secret_core.modeling import GhostBatchNorm1d, GhostBatchNorm2d, build_model
+from secret_core.pipeline.models import ghost_groups, new_model, restore
 
 
 def test_groups_are_normalised_separately_and_first_updates_running_stats():
@@ -60,7 +62,43 @@ def test_scope_neck_and_frozen_bias_and_errors():
     everywhere = build_model("resnet_tiny", 2, ghost_bn_groups=4)
     assert isinstance(everywhere.backbone.stem[1], GhostBatchNorm2d)
     assert not everywhere.heads["global"].bn.bias.requires_grad
-    with pytest.raises(SecretError, match="ghost_bn_groups"):
+    with pytest.raises(SecretError, match=r"model\.bn_groups"):
         build_model("resnet_tiny", 2, ghost_bn_groups=0)
     with pytest.raises(SecretError, match="ghost_bn_scope"):
         build_model("resnet_tiny", 2, ghost_bn_groups=2, ghost_bn_scope="heads")
+
+
+MODEL_CFG = {"arch": "resnet_tiny", "init": "none", "height": 32, "width": 16}
+
+
+def test_bn_groups_key_reaches_training_batch_statistics(tmp_path):
+    """model.bn_groups 2: in train mode each half of the batch is normalised with its own
+    statistics and the running mean follows the first half only (DataParallel's replica 0);
+    1 is plain BN; restore applies it too; eval mode is unaffected."""
+    torch.manual_seed(0)
+    x = torch.randn(8, 3, 32, 16)
+    ghost = new_model({**MODEL_CFG, "bn_groups": 2}, 3)
+    plain = new_model({**MODEL_CFG, "bn_groups": 1}, 3)
+    assert not any(isinstance(m, GhostBatchNorm1d | GhostBatchNorm2d) for m in plain.modules())
+    assert ghost_groups(MODEL_CFG) is None  # absent: the schema default 1
+    plain.load_state_dict(ghost.state_dict())
+    out, whole = ghost(x), plain(x)
+    neck = ghost.heads["global"].bn
+    for half in (slice(0, 4), slice(4, 8)):  # per-half zero mean of the BN-neck output
+        assert torch.allclose(out["global"]["bn"][half].mean(0), torch.zeros(128), atol=1e-4)
+    assert not torch.allclose(whole["global"]["bn"][:4].mean(0), torch.zeros(128), atol=1e-4)
+    expected = 0.1 * out["global"]["feat"][:4].mean(0)  # momentum 0.1 from zeros
+    assert torch.allclose(neck.running_mean, expected, atol=1e-5)
+    ghost.eval()
+    plain.load_state_dict(ghost.state_dict())
+    plain.eval()
+    for branch, value in ghost(x).items():
+        assert torch.allclose(value, plain(x)[branch], atol=1e-6)
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, model=plain, epoch=0, global_step=0)
+    restored, teacher, _ = restore({**MODEL_CFG, "bn_groups": 4}, str(path), "cpu", True)
+    for net in (restored, teacher.model):
+        assert isinstance(net.backbone.stem[1], GhostBatchNorm2d)
+        assert net.backbone.stem[1].groups == 4
+    with pytest.raises(SecretError, match=r"model\.bn_groups"):
+        new_model({**MODEL_CFG, "bn_groups": 0})

@@ -8,6 +8,7 @@ import torch
 from secret_core import BRANCHES
 from secret_core.errors import SecretError
 from secret_core.modeling import ARCHS, build_model, compute_centroids, imagenet_weights_path
+from secret_core.modeling.heads import local_block
 
 
 @pytest.fixture
@@ -183,3 +184,24 @@ def test_init_from_torchvision_and_dataparallel_names(tmp_path):
     torch.save({k: v for k, v in source.state_dict().items() if "layer4" not in k}, partial)
     with pytest.raises(SecretError, match=r"lacks \d+ backbone.*partial\.pth"):
         build_model("resnet_tiny", 0, init=str(partial))
+
+
+def test_local_block_initialised_as_the_authors():
+    """Kaiming-normal (fan_out, ReLU gain) convolutions and BN weight 1, bias 0."""
+    torch.manual_seed(0)
+    block = local_block(512)
+    convs = [m for m in block.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == 4  # 1x1, 3x3, 1x1 and the 1x1 shortcut
+    for conv in convs:
+        fan_out = conv.out_channels * conv.kernel_size[0] * conv.kernel_size[1]
+        expected = (2.0 / fan_out) ** 0.5
+        assert float(conv.weight.detach().std()) == pytest.approx(expected, rel=0.03)
+        assert abs(float(conv.weight.detach().mean())) < 0.05 * expected  # normal, centred
+    bns = [m for m in block.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert len(bns) == 4
+    for bn in bns:
+        assert torch.all(bn.weight == 1) and torch.all(bn.bias == 0)
+    net = build_model("resnet_tiny", 0)  # the network uses this block
+    conv = net.local.conv2
+    fan_out = conv.out_channels * 9
+    assert float(conv.weight.detach().std()) == pytest.approx((2.0 / fan_out) ** 0.5, rel=0.1)

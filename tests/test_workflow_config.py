@@ -27,6 +27,105 @@ def variants() -> dict:
 def test_shipped_configs_validate():
     for name in ("config.yaml", "paper.yaml"):
         config_check.validate_config(load(name), SCHEMA, validate)
+    micro = yaml.safe_load((ROOT / "tests" / "micro_config.yaml").read_text())
+    config_check.validate_config(micro, SCHEMA, validate)
+
+
+def test_omitted_new_keys_take_the_authors_defaults():
+    config = load("config.yaml")
+    for section, key in (
+        ("pretrain", "loss"),
+        ("adapt", "loss"),
+        ("adapt", "random_erasing"),
+        ("model", "bn_groups"),
+        ("evaluation", "distance"),
+    ):
+        del config[section][key]
+    config_check.validate_config(config, SCHEMA, validate)
+    shipped = load("config.yaml")
+    for section, key in (("pretrain", "loss"), ("adapt", "loss"), ("adapt", "random_erasing")):
+        assert config[section][key] == shipped[section][key], (section, key)
+    assert (
+        config["model"]["bn_groups"] == 1
+        and config["evaluation"]["distance"] == "squared_euclidean"
+    )
+
+
+def test_paper_config_has_the_authors_recipe():
+    """The faithful choices of the authors' code, spelled out in paper.yaml."""
+    paper = load("paper.yaml")
+    for stage in ("pretrain", "adapt"):
+        loss = paper[stage]["loss"]
+        assert loss["triplet"] == {"kind": "soft_margin", "weight": 1.0}
+        assert (loss["ce"], loss["label_smoothing"]) == (1.0, 0.1)
+    assert paper["adapt"]["loss"]["mean_teacher"] == {
+        "ce": 0.5,
+        "soft_ce": 0.5,
+        "triplet": 0.2,
+        "soft_triplet": 0.8,
+    }
+    assert paper["adapt"]["random_erasing"] == {
+        "p": 0.5,
+        "area": [0.02, 0.4],
+        "aspect_ratio": [0.3, 3.33],
+        "fill": [0.485, 0.456, 0.406],
+    }
+    assert paper["model"]["bn_groups"] == 4 and load("config.yaml")["model"]["bn_groups"] == 1
+    assert paper["adapt"]["momentum"] == 0.999
+    assert paper["evaluation"]["distance"] == "squared_euclidean"
+    assert paper["pretrain"]["target_bn"] is True
+
+
+@pytest.mark.parametrize(
+    ("section", "change", "key"),
+    [
+        (
+            "pretrain",
+            {"triplet": {"kind": "soft_margin", "margin": 0.3}},
+            "pretrain.loss.triplet.margin",
+        ),
+        ("adapt", {"triplet": {"kind": "hinge"}}, "adapt.loss.triplet.margin"),
+        ("adapt", {"triplet": {"kind": "cosine"}}, "adapt.loss.triplet.kind"),
+        ("adapt", {"mean_teacher": {"soft_ce": -1}}, "adapt.loss.mean_teacher.soft_ce"),
+        ("pretrain", {"mean_teacher": {"ce": 0.5}}, "mean_teacher"),
+    ],
+)
+def test_bad_loss_settings_stop_the_workflow_with_one_line(section, change, key):
+    config = load("config.yaml")
+    config[section]["loss"] = {**config[section]["loss"], **change}
+    with pytest.raises(SecretError) as info:
+        config_check.validate_config(config, SCHEMA, validate)
+    message = str(info.value)
+    assert key in message and "\n" not in message
+
+
+def test_bad_random_erasing_and_old_keys_are_one_line_errors():
+    config = load("config.yaml")
+    config["adapt"]["random_erasing"] = {"p": 0.5, "area": [0.4, 0.02]}
+    with pytest.raises(SecretError, match=r"adapt\.random_erasing\.area"):
+        config_check.validate_config(config, SCHEMA, validate)
+    config = load("config.yaml")
+    config["pretrain"]["margin"] = 0.3  # the replaced key: pretrain.loss.triplet now
+    with pytest.raises(SecretError, match=r"'margin'.*pretrain"):
+        config_check.validate_config(config, SCHEMA, validate)
+
+
+def test_max_distance_default_is_the_library_one(variants):
+    """No schema default of its own (it once said 0.95 while the functions said 1): a config
+    without adapt.max_distance gives the cluster stage secret_core.MAX_DISTANCE."""
+    from secret_core import MAX_DISTANCE
+
+    schema = yaml.safe_load(SCHEMA.read_text())
+    assert "default" not in schema["properties"]["adapt"]["properties"]["max_distance"]
+    config = load("config.yaml")
+    del config["adapt"]["max_distance"]
+    config_check.validate_config(config, SCHEMA, validate)
+    assert "max_distance" not in config["adapt"]
+    wc = {"setting": "uda", "task": "duke2market", "variant": "secret", "seed": "1"}
+    cluster = config_check.stage_settings(
+        config, variants, "cluster", {**wc, "epoch": "001", "space": "top"}
+    )
+    assert cluster["max_distance"] == MAX_DISTANCE == 1.0
 
 
 def test_unknown_key_is_one_line_naming_it():
@@ -132,6 +231,18 @@ def test_stage_settings_are_narrow(variants):
     assert refine["k"] == 0.4 and "iterations" not in refine
     evaluate = config_check.stage_settings(config, variants, "evaluate", wc)
     assert "k" not in evaluate and evaluate["eta"] == 1.0
+    assert evaluate["distance"] == "squared_euclidean"
+    finetune = config_check.stage_settings(config, variants, "finetune", wc)
+    loss = {k: v for k, v in config["adapt"]["loss"].items() if k != "mean_teacher"}
+    assert finetune["loss"] == config_check.canonical(loss)  # no teacher: no teacher weights
+    assert finetune["random_erasing"]["area"] == [0.02, 0.4] and "momentum" not in finetune
+    pretrain = config_check.stage_settings(
+        config,
+        variants,
+        "pretrain",
+        {"dataset": "synth_duke", "bn_domain": "synth_duke", "seed": "1"},
+    )
+    assert pretrain["pretrain"]["loss"]["triplet"]["kind"] == "soft_margin"
     # changing evaluation settings must not change training settings (no needless reruns)
     before = config_check.stage_settings(config, variants, "finetune", wc)
     config["evaluation"]["eta"] = 2.0
@@ -178,3 +289,16 @@ def test_settings_do_not_depend_on_key_order(variants, stage):
     first = config_check.stage_settings(config, variants, stage, wildcards)
     second = config_check.stage_settings(shuffled, variants, stage, wildcards)
     assert json.dumps(first) == json.dumps(second)
+
+
+def test_figure5_draws_the_mean_teacher_runs(variants):
+    """The paper draws every Figure 5 curve with the mean teacher."""
+    config = load("config.yaml")
+    experiments = config_check.figure_experiments(config, "fig5")
+    names = {e["variant"] for e in experiments}
+    assert names == {"secret_mt", "secret_mr_mt", "naive_secret_mt"}
+    for name in names:
+        assert config_check.resolve_variant(variants, name)["mean_teacher"] is True
+    mr, naive = variants["secret_mr_mt"], variants["naive_secret_mt"]
+    assert (mr["refine"], mr["cluster_on"]) == ("none", "separate")
+    assert (naive["refine"], naive["cluster_on"]) == ("none", "concat")

@@ -57,10 +57,25 @@ def test_second_invocation_has_nothing_to_do(micro_run):
 
 def test_eps_chosen_once_and_reused(micro_run):
     exp = micro_run / "results" / "uda" / "micro" / "secret" / "seed1"
-    first = json.loads((exp / "epoch_001" / "cluster_global.json").read_text())
+    shared = micro_run / "results" / "pretrain" / "micro_src" / "bn_micro_tgt" / "seed1"
+    first = json.loads((shared / "target_micro_tgt" / "cluster_global.json").read_text())
     second = json.loads((exp / "epoch_002" / "cluster_global.json").read_text())
     assert first["eps_source"] == "chosen" and second["eps_source"] == "epoch 1"
     assert second["eps"] == first["eps"]
+
+
+def test_first_epoch_is_shared_by_every_variant(micro_run):
+    """Epoch 0's evaluation and epoch 1's features and clusters depend on the start model
+    only: one job each, beside it, read by every variant (issue: nothing runs twice)."""
+    shared = micro_run / "results/pretrain/micro_src/bn_micro_tgt/seed1/target_micro_tgt"
+    assert (shared / "eval.json").is_file() and (shared / "labels_top.npy").is_file()
+    for variant in ("secret", "secret_mt", "baseline"):
+        exp = micro_run / "results/uda/micro" / variant / "seed1"
+        assert not (exp / "epoch_000").exists()
+        assert not list((exp / "epoch_001").glob("labels_*.npy"))
+        summary = json.loads((exp / "summary.json").read_text())
+        start = json.loads((shared / "eval.json").read_text())["features"]
+        assert summary["start"] == start
 
 
 def test_ablation_and_figure_targets(micro_run):

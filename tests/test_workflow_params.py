@@ -54,7 +54,12 @@ EXPECTED: dict[str, set[str]] = {
     "model.height": NETWORK,
     "model.width": NETWORK,
     "model.init": {"pretrain", "init"},
+    "model.bn_groups": {"pretrain", "finetune"},
     "pretrain.*": {"pretrain"},
+    "pretrain.loss.*": {"pretrain"},
+    "adapt.loss.*": {"finetune"},
+    "adapt.random_erasing.*": {"finetune"},
+    "evaluation.distance": {"evaluate"},
     "pretrain.target_bn": {"pretrain", "dag"},
     "adapt.epochs": {"summary", "dag"},
     "adapt.eval_every": {"dag"},
@@ -96,8 +101,16 @@ def generic(path: tuple[str, ...]) -> str:
     if parts[0] in ("datasets", "tasks", "table_tasks") and len(parts) > 1:
         parts[1] = "*"
     key = ".".join(parts)
-    for pattern in ("datasets.*.synthetic.*", "pretrain.*", "table_tasks.*"):
-        if re.fullmatch(re.escape(pattern).replace(r"\*", r"[^.]+"), key) and key not in EXPECTED:
+    patterns = (
+        "datasets.*.synthetic.*",
+        "pretrain.loss.*",
+        "adapt.loss.*",
+        "adapt.random_erasing.*",
+        "pretrain.*",
+        "table_tasks.*",
+    )
+    for pattern in patterns:
+        if re.fullmatch(re.escape(pattern).replace(r"\*", r".+"), key) and key not in EXPECTED:
             return pattern
     return key
 
@@ -169,6 +182,7 @@ def fingerprints(config: dict, catalogue: dict) -> dict[str, str]:
     runs = [
         {"setting": "uda", "task": next(iter(config["tasks"])), "variant": "secret_mt"},
         {"setting": "usl", "task": config["usl_datasets"][0], "variant": "secret_mt"},
+        {"setting": "uda", "task": next(iter(config["tasks"])), "variant": "secret"},
     ]
     for name in ("extract", "cluster", "refine", "finetune", "evaluate", "rank_list", "summary"):
         groups[name] = []
@@ -179,11 +193,17 @@ def fingerprints(config: dict, catalogue: dict) -> dict[str, str]:
             if name == "cluster":
                 wc["space"] = "top"
             groups[name].append(stage(name, wc))
+    for run in runs:
+        start = config_check.start_dir(config, run["setting"], run["task"], 1)[len("results/") :]
+        groups["extract"].append(config_check.start_settings(config, "extract", start))
+        groups["cluster"].append(config_check.start_settings(config, "cluster", start, "top"))
+        groups["evaluate"].append(config_check.start_settings(config, "evaluate", start))
     tables = ("table1", "table2", "table3", "table4")
     groups["table"] = {t: config_check.table_settings(config, catalogue, t) for t in tables}
     groups["figure"] = {f: config_check.figure_settings(config, f) for f in config_check.FIGURES}
     groups["dag"] = {
         "sources": {t: config_check.source_model_dir(config, t, 1) for t in config["tasks"]},
+        "shared": [config_check.start_target_dir(config, r["setting"], r["task"], 1) for r in runs],
         "epochs": [config_check.num_epochs(config, s) for s in config_check.SETTINGS],
         "eval": [config_check.eval_epochs(config, s) for s in config_check.SETTINGS],
         "checkpoints": config_check.checkpoint_epochs(config),
@@ -266,7 +286,7 @@ def test_renaming_a_variant_label_reruns_only_its_summary():
     base, after = fingerprints(config, variants()), fingerprints(config, renamed)
     base_wc = {"setting": "uda", "task": "duke2market", "variant": "secret", "seed": "1"}
     moved = {g for g in base if base[g] != after[g]}
-    assert moved == set()  # the walked runs use secret_mt; now look at secret itself
+    assert moved == {"summary"}
     for stage in ("extract", "cluster", "refine", "finetune", "evaluate"):
         wc = {**base_wc, "epoch": "002", "space": "top"}
         before = config_check.stage_settings(config, variants(), stage, wc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from secret_core import MAX_DISTANCE
 from secret_core.errors import SecretError
 
 NORM_TOLERANCE = 1e-3
@@ -40,3 +41,14 @@ def check_distance(distance: sp.spmatrix, n: int | None = None) -> sp.csr_matrix
             else f"distance must be square, got {rows} x {cols}"
         )
     return distance.tocsr()
+
+
+def check_max_distance(max_distance: float) -> float:
+    """``max_distance`` as a float in (0, 1]: pairs at or above it are not stored."""
+    value = float(max_distance)
+    if not 0.0 < value <= 1.0:
+        raise SecretError(
+            f"max_distance (adapt.max_distance) must be in (0, 1], got {max_distance}; "
+            f"use {MAX_DISTANCE} to store every pair"
+        )
+    return value

@@ -65,12 +65,20 @@ def query_expand(v: sp.csr_matrix, rank: np.ndarray, k2: int) -> sp.csr_matrix:
 
     Averaging over a tiny neighbourhood smooths each encoding before comparing; ``k2 = 1``
     is the identity and skipped, as in the literature. Computed in float64, stored float32.
+
+    The rows are summed first and divided by k2 once: a float64 sum of k2 float32 values is
+    exact (in practice), so it does not depend on the order the neighbours are listed in.
+    Weighting each term by 1/k2 first rounded every product, so two samples with the same k2
+    neighbours in a different rank order (duplicates, tight groups) got encodings differing
+    in the last bit, hence a distance of about 1e-8 instead of exactly 0.
     """
     width = min(int(k2), rank.shape[1])
     if width <= 1:
         return v
     n = rank.shape[0]
     indptr = np.arange(0, n * width + 1, width, dtype=np.int64)
-    data = np.full(n * width, 1.0 / width)
-    mean = sp.csr_matrix((data, rank[:, :width].ravel(), indptr), shape=(n, n))
-    return (mean @ v.astype(np.float64)).tocsr().astype(np.float32)
+    data = np.ones(n * width)
+    members = sp.csr_matrix((data, rank[:, :width].ravel(), indptr), shape=(n, n))
+    total = (members @ v.astype(np.float64)).tocsr()
+    total.data /= width
+    return total.astype(np.float32)

@@ -5,6 +5,9 @@ and averages the smallest ``round(rho * count)`` of them. In the sparse matrix e
 unstored pair is exactly 1, so the count of non-zero upper-triangle distances is
 N(N-1)/2 minus the stored upper-triangle zeros, and when fewer than the needed number of
 non-zero values are stored the rest of the mean is made of ones.
+
+Zeros are excluded from both the count and the mean, so which pairs come out as exactly 0
+matters: the distance gives exactly 0 to, and only to, identical encodings (``overlap``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import itertools
 import numpy as np
 import scipy.sparse as sp
 
-from secret_core.clustering.checks import check_distance
+from secret_core.clustering.checks import MAX_DISTANCE, check_distance, check_max_distance
 from secret_core.errors import SecretError
 
 _ENTRIES_PER_PASS = 1 << 22  # stored entries scanned at once (~100 MiB of temporaries)
@@ -39,7 +42,7 @@ def _upper_values(dist: sp.csr_matrix, start: int, stop: int) -> np.ndarray:
 
 
 def choose_eps(
-    distance_csr: sp.spmatrix, rho: float = 1.6e-3, *, max_distance: float = 1.0
+    distance_csr: sp.spmatrix, rho: float = 1.6e-3, *, max_distance: float = MAX_DISTANCE
 ) -> float:
     """Mean of the smallest ``rho`` fraction of the non-zero upper-triangle distances.
 
@@ -48,17 +51,18 @@ def choose_eps(
     at about twice that count plus one pass. Raises when that count rounds to zero (rho too
     small for N), where the authors' code would return NaN.
 
-    ``max_distance``: the cut the matrix was computed with (``jaccard_distance``). Below 1,
-    the unstored pairs are no longer all exactly 1, so if the mean needs more than the stored
-    values the result would be wrong; that raises instead.
+    ``max_distance``: the cut the matrix was computed with (``jaccard_distance``); pass the
+    same value to both (the pipeline passes ``adapt.max_distance``). Below 1 the unstored
+    pairs are no longer all exactly 1, so if the mean needs more than the stored values,
+    padding with 1s would return a silently wrong eps (0.855 instead of 0.789 on one
+    reproduced case); that raises instead.
     """
     dist = check_distance(distance_csr)
     n = dist.shape[0]
     rho = float(rho)
     if not 0.0 < rho <= 1.0:
-        raise SecretError(f"eps rho must be in (0, 1], got {rho}")
-    if not 0.0 < float(max_distance) <= 1.0:
-        raise SecretError(f"max_distance must be in (0, 1], got {max_distance}")
+        raise SecretError(f"eps rho (adapt.rho) must be in (0, 1], got {rho}")
+    max_distance = check_max_distance(max_distance)
     if n < 2:
         raise SecretError(f"choosing eps needs at least 2 samples, got {n}")
     passes = _passes(dist)
@@ -68,8 +72,8 @@ def choose_eps(
     top = int(np.round(rho * count))
     if top < 1:
         raise SecretError(
-            f"eps rho {rho} selects no pair among the {count} non-zero distances of {n} "
-            "samples; raise rho or set eps to a number"
+            f"eps rho (adapt.rho) {rho} selects no pair among the {count} non-zero distances "
+            f"of {n} samples; raise adapt.rho or set adapt.eps to a number"
         )
     smallest = np.zeros(0, dtype=np.float64)  # the smallest `top` non-zero values so far
     for a, b in passes:
@@ -81,8 +85,10 @@ def choose_eps(
         return float(smallest.mean())
     if max_distance < 1.0:
         raise SecretError(
-            f"eps needs the {top} smallest distances but only {smallest.size} are stored below "
-            f"max_distance {max_distance}; raise max_distance (1 stores every pair) or set eps"
+            f"eps with rho (adapt.rho) {rho} averages the {top} smallest non-zero distances "
+            f"but only {smallest.size} are stored below max_distance (adapt.max_distance) "
+            f"{max_distance}; set adapt.max_distance: {MAX_DISTANCE:g} (stores every pair), "
+            "lower adapt.rho, or set adapt.eps to a number"
         )
     return float((smallest.sum() + (top - smallest.size)) / top)  # the rest are unstored 1s
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from secret_core.clustering.checks import check_features
+from secret_core.clustering.checks import MAX_DISTANCE, check_features, check_max_distance
 from secret_core.clustering.encoding import encode, query_expand
 from secret_core.clustering.knn import knn
 from secret_core.clustering.neighbours import expanded_sets
@@ -30,7 +30,7 @@ def jaccard_distance(
     *,
     device: str = "auto",
     chunk_size: int = 4096,
-    max_distance: float = 1.0,
+    max_distance: float = MAX_DISTANCE,
 ) -> sp.csr_matrix:
     """N x N float32 k-reciprocal Jaccard distance; every pair not stored is exactly 1.
 
@@ -54,12 +54,11 @@ def jaccard_distance(
     feats = check_features(features)
     if int(k1) < 1 or int(k2) < 1:
         raise SecretError(f"Jaccard distance needs k1 >= 1 and k2 >= 1, got k1={k1}, k2={k2}")
-    if not 0.0 < float(max_distance) <= 1.0:
-        raise SecretError(f"max_distance must be in (0, 1], got {max_distance}")
+    max_distance = check_max_distance(max_distance)
     if int(chunk_size) < 1:
         raise SecretError(f"chunk_size must be a positive number of rows, got {chunk_size}")
     sims, rank = knn(feats, int(k1), device=device, chunk_size=int(chunk_size))
     v = encode(feats, expanded_sets(rank, int(k1)), sims, rank)
     del sims
     v = query_expand(v, rank, int(k2))
-    return jaccard_from_encoding(v, int(chunk_size), float(max_distance))
+    return jaccard_from_encoding(v, int(chunk_size), max_distance)

@@ -1,9 +1,14 @@
 """Jaccard distance between the rows of a sparse encoding V, without any N x N array.
 
-d(i, j) = 1 - m / (2 - m) with m = sum_l min(V[i, l], V[j, l]): the literature's form of
-1 - sum(min) / sum(max), using sum(max) = sum(V_i) + sum(V_j) - sum(min) = 2 - sum(min) for
-rows summing to 1. Only pairs sharing a column of V have m > 0, i.e. d < 1; all others are
-exactly 1 and not stored.
+d(i, j) = 1 - m / (s_i + s_j - m) with m = sum_l min(V[i, l], V[j, l]) and s_i = sum(V_i):
+1 - sum(min) / sum(max), since sum(max) = s_i + s_j - sum(min). The literature writes the
+denominator 2 - m, assuming rows summing to 1; float32 rows do not quite, so identical
+encodings came out as 1e-9..6e-8 instead of 0, depending on how the sums rounded. Here the
+row sums s_i are summed exactly like the minima (same float32 values, ascending, in float64,
+by the same reduction), so for identical rows m, s_i and s_j are the same number and the
+distance is exactly 0 -- which matters because eps (``choose_eps``, like the authors' code)
+skips zeros but averages the smallest non-zero values. Only pairs sharing a column of V have
+m > 0, i.e. d < 1; all others are exactly 1 and not stored.
 
 For a block of rows, every (i, l, j) with V[i, l] > 0 and V[j, l] > 0 is generated from V and
 its column-major copy (one triple per shared column), packed into a 64-bit word as
@@ -12,7 +17,9 @@ summed per key, and the keys come out in CSR order, so each block appends finish
 The work is the sum over columns of (column size)^2 triples; memory is bounded per block.
 
 Sorting also orders each pair's minima by value, so (i, j) and (j, i), which share the same
-multiset of minima, sum them in the same order: the result is exactly symmetric.
+multiset of minima, sum them in the same order: the result is exactly symmetric. Every sum is
+a function of its multiset alone (not of the block or of the row order), so permuting the
+samples permutes the matrix exactly.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
+
+from secret_core.clustering.checks import MAX_DISTANCE, check_max_distance
 
 PAIR_BUDGET = 1 << 22
 """Most (i, l, j) triples handled at once: about 40 bytes each of temporary memory."""
@@ -45,6 +54,32 @@ def _block_bounds(
         stop = int(np.searchsorted(at_row, at_row[start] + PAIR_BUDGET, side="right")) - 1
         bounds.append(min(max(stop, start + 1), start + max_rows, n))
     return bounds, at_row
+
+
+def _ascending_sums(bits: np.ndarray, firsts: np.ndarray) -> np.ndarray:
+    """Float64 sums of segments of float32 values (given as bits, each segment ascending).
+
+    The one reduction used for both the minima of a pair and the sum of a row: equal
+    segments give bitwise-equal sums wherever they sit. The values are widened to a
+    contiguous float64 array first, so no casting buffer splits a segment at a position
+    that depends on where it lies in the array.
+    """
+    values = bits.view(np.float32).astype(np.float64)
+    return np.add.reduceat(values, firsts) if firsts.size else np.zeros(0)
+
+
+def _row_sums(v: sp.csr_matrix) -> np.ndarray:
+    """s_i = sum(V_i), each row's values ascending, reduced as :func:`_ascending_sums`."""
+    n = v.shape[0]
+    counts = np.diff(v.indptr)
+    rows = np.repeat(np.arange(n, dtype=np.uint64), counts)
+    packed = (rows << np.uint64(32)) | v.data.view(np.uint32).astype(np.uint64)
+    packed.sort()  # by row, then by value: rows keep their CSR segments
+    bits = (packed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    sums = np.zeros(n, dtype=np.float64)
+    filled = counts > 0
+    sums[filled] = _ascending_sums(bits, v.indptr[:-1][filled].astype(np.int64))
+    return sums
 
 
 class _Columns(NamedTuple):
@@ -74,7 +109,12 @@ class _Columns(NamedTuple):
 
 
 def _block(
-    v: sp.csr_matrix, columns: _Columns, start: int, stop: int, max_distance: float
+    v: sp.csr_matrix,
+    columns: _Columns,
+    row_sums: np.ndarray,
+    start: int,
+    stop: int,
+    max_distance: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row counts, column indices, distances) of rows [start, stop) in CSR order."""
     n = v.shape[0]
@@ -95,16 +135,17 @@ def _block(
     halves = packed.view(np.uint32)  # (low, high) 32-bit halves of each word, no copy
     keys, bits = (halves[1::2], halves[0::2]) if _LITTLE else (halves[0::2], halves[1::2])
     firsts = np.concatenate(([0], np.flatnonzero(keys[1:] != keys[:-1]) + 1))
-    overlap = np.add.reduceat(bits.view(np.float32), firsts, dtype=np.float64)
+    overlap = _ascending_sums(bits, firsts)
     keys = keys[firsts].astype(np.int64)
     del packed, halves, bits
 
     local_rows = keys // n
     partners = (keys - local_rows * n).astype(np.int32)
-    dist = 1.0 - overlap / (2.0 - overlap)
-    np.clip(dist, 0.0, 1.0, out=dist)
-    # each row's own distance is 0 in exact arithmetic; rounding would leave about 1e-7
-    dist[local_rows + start == partners] = 0.0
+    # identical rows (each row with itself included): overlap == s_i == s_j bitwise, so the
+    # union is 2m - m = m exactly and the distance exactly 0
+    union = row_sums[local_rows + start] + row_sums[partners] - overlap
+    dist = 1.0 - overlap / union
+    np.clip(dist, 0.0, 1.0, out=dist)  # m can exceed s_i by a rounding only if sums are inexact
     keep = dist < max_distance
     dist = dist.astype(np.float32)
     keep &= dist < 1.0  # a minute overlap can still round to exactly 1 in float32
@@ -113,7 +154,7 @@ def _block(
 
 
 def jaccard_from_encoding(
-    v: sp.csr_matrix, max_rows: int = 4096, max_distance: float = 1.0
+    v: sp.csr_matrix, max_rows: int = 4096, max_distance: float = MAX_DISTANCE
 ) -> sp.csr_matrix:
     """Sparse N x N float32 Jaccard distance of the rows of ``v`` (rows summing to 1).
 
@@ -124,9 +165,11 @@ def jaccard_from_encoding(
     the tail back without copying. Peak memory is thus the result plus one block, where
     collecting blocks and concatenating them would need twice the result.
     """
+    max_distance = check_max_distance(max_distance)
     v = v.tocsr().astype(np.float32, copy=False)
     n = v.shape[0]
     columns = _Columns.of(v)
+    row_sums = _row_sums(v)
     max_rows = max(1, min(int(max_rows), (1 << 32) // max(n, 1)))  # key(i, j) fits 32 bits
     bounds, at_row = _block_bounds(v, columns.sizes, max_rows)
     starts, stops = np.array(bounds[:-1]), np.array(bounds[1:])
@@ -137,7 +180,7 @@ def jaccard_from_encoding(
     data = np.empty(capacity, dtype=np.float32)
     at = 0
     for start, stop in itertools.pairwise(bounds):
-        counts, cols, dist = _block(v, columns, start, stop, max_distance)
+        counts, cols, dist = _block(v, columns, row_sums, start, stop, max_distance)
         indices[at : at + cols.size] = cols
         data[at : at + cols.size] = dist
         indptr[start + 1 : stop + 1] = at + np.cumsum(counts)

@@ -19,6 +19,7 @@ _LAZY = {
     "build_train_loader": "secret_core.data.loader",
     "PKSampler": "secret_core.data.sampler",
     "build_transforms": "secret_core.data.transforms",
+    "RandomErasingConfig": "secret_core.data.erasing",
 }
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "LAYOUTS",
     "ImageDataset",
     "PKSampler",
+    "RandomErasingConfig",
     "Record",
     "ReidDataset",
     "SyntheticDomainSpec",

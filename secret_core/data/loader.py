@@ -21,6 +21,7 @@ from PIL import Image, UnidentifiedImageError
 from torch.utils.data import DataLoader, Dataset
 
 from secret_core import BRANCHES
+from secret_core.data.erasing import RandomErasingConfig
 from secret_core.data.records import Record
 from secret_core.data.sampler import PKSampler
 from secret_core.data.transforms import build_transforms
@@ -177,7 +178,7 @@ def build_train_loader(
     iterations: int,
     seed: int,
     num_workers: int = 0,
-    random_erasing: float = 0.0,
+    random_erasing: float | RandomErasingConfig = 0.0,
     flip_p: float = 0.5,
     pad: int = 10,
     cache: bool = True,

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from torchvision import transforms as T
 
+from secret_core.data.erasing import AUTHORS_ERASING_FILL, RandomErasingConfig
 from secret_core.errors import SecretError
+
+__all__ = [
+    "AUTHORS_ERASING_FILL",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "RandomErasingConfig",
+    "build_transforms",
+    "random_erasing_transform",
+]
 
 IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
@@ -21,19 +31,25 @@ def build_transforms(
     train: bool,
     flip_p: float = 0.5,
     pad: int = 10,
-    random_erasing: float = 0.0,
+    random_erasing: float | RandomErasingConfig = 0.0,
     normalize: bool = True,
 ) -> T.Compose:
     """PIL image -> float tensor [3, height, width]; augmentation only when ``train``.
 
     Resizing is bicubic, as in the authors' code. Random erasing is off unless asked: the
-    recipe uses it in target fine-tuning only (p 0.5), never in source pre-training. It runs
-    after normalisation and fills with 0, i.e. the ImageNet mean colour, like the authors'
-    mean-filled erasing.
+    recipe uses it in target fine-tuning only, never in source pre-training. It runs after
+    normalisation; a bare probability means the authors' erasing with that probability, a
+    ``RandomErasingConfig`` sets every parameter.
     """
-    for name, p in (("flip_p", flip_p), ("random_erasing", random_erasing)):
-        if not 0.0 <= p <= 1.0:
-            raise SecretError(f"{name} must be a probability in [0, 1], got {p}; fix the config")
+    if not isinstance(random_erasing, RandomErasingConfig):
+        if not 0.0 <= random_erasing <= 1.0:
+            raise SecretError(
+                f"random_erasing must be a probability in [0, 1], got {random_erasing}; "
+                "fix the config"
+            )
+        random_erasing = RandomErasingConfig(p=float(random_erasing))
+    if not 0.0 <= flip_p <= 1.0:
+        raise SecretError(f"flip_p must be a probability in [0, 1], got {flip_p}; fix the config")
     if height < 1 or width < 1 or pad < 0:
         raise SecretError(
             f"image size {height}x{width} and pad {pad} must be positive (pad >= 0); fix the config"
@@ -47,6 +63,11 @@ def build_transforms(
     steps.append(T.ToTensor())
     if normalize:
         steps.append(T.Normalize(IMAGENET_MEAN, IMAGENET_STD))
-    if train and random_erasing > 0:
-        steps.append(T.RandomErasing(p=random_erasing, value=0))
+    if train and random_erasing.p > 0:
+        steps.append(random_erasing_transform(random_erasing))
     return T.Compose(steps)
+
+
+def random_erasing_transform(cfg: RandomErasingConfig) -> T.RandomErasing:
+    """torchvision's RandomErasing with every parameter from ``cfg`` (for normalised tensors)."""
+    return T.RandomErasing(p=cfg.p, scale=cfg.area, ratio=cfg.aspect_ratio, value=list(cfg.fill))

@@ -1,4 +1,11 @@
-"""Checkpoints: model, mean teacher, optimiser, counters and RNG states in one file.
+"""Checkpoints: model, mean teacher and counters in one file, and nothing else.
+
+A checkpoint holds only what is read back. The optimiser is not stored: as in the authors'
+code a fresh Adam is built at every target epoch, so its moments (twice the model's size) were
+never loaded. Neither are RNG states: every stage seeds itself from
+``secret_core.seeding.derive_seed``, so a resumed epoch draws the same numbers without them.
+Checkpoints written before this change, which carry ``optimizer`` and ``rng`` entries, still
+load; those entries are dropped on reading.
 
 Written to a temporary name and renamed, so a killed job never leaves a truncated
 checkpoint; read with ``weights_only=True`` so loading never executes pickled code (every
@@ -23,11 +30,12 @@ from secret_core.engine.ema import MeanTeacher
 from secret_core.errors import SecretError
 from secret_core.io import atomic_path
 from secret_core.modeling.state import load_model_state
-from secret_core.seeding import rng_state
 
 __all__ = ["CHECKPOINT_KEYS", "load_checkpoint", "load_model_state", "save_checkpoint"]
 
-CHECKPOINT_KEYS = ("model", "teacher", "optimizer", "epoch", "global_step", "rng", "extra")
+CHECKPOINT_KEYS = ("model", "teacher", "epoch", "global_step", "extra")
+_LEGACY_KEYS = ("optimizer", "rng")
+"""Entries older checkpoints carry that nothing reads: dropped by :func:`load_checkpoint`."""
 _READ_ERRORS = (
     RuntimeError,
     EOFError,
@@ -43,12 +51,11 @@ def save_checkpoint(
     *,
     model: nn.Module,
     teacher: MeanTeacher | None = None,
-    optimizer: torch.optim.Optimizer | None = None,
     epoch: int,
     global_step: int,
     extra: Mapping[str, Any] | None = None,
 ) -> None:
-    """Write everything needed to resume or evaluate, atomically.
+    """Write what the next epoch and the evaluation read back (see the module), atomically.
 
     ``extra`` must be JSON-like: numpy scalars and arrays become Python numbers and lists,
     tuples become lists, tensors are kept; anything else is a SecretError raised before the
@@ -57,10 +64,8 @@ def save_checkpoint(
     state = {
         "model": model.state_dict(),
         "teacher": teacher.state_dict() if teacher is not None else None,
-        "optimizer": optimizer.state_dict() if optimizer is not None else None,
         "epoch": int(epoch),
         "global_step": int(global_step),
-        "rng": rng_state(),
         "extra": _plain(dict(extra or {}), "extra"),
     }
     with atomic_path(path) as tmp:
@@ -98,8 +103,9 @@ def _plain(value: Any, where: str) -> Any:
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str = "cpu") -> dict[str, Any]:
-    """Read a checkpoint with ``weights_only=True``; every key of :data:`CHECKPOINT_KEYS` is
-    present in the result (``teacher``/``optimizer``/``rng`` None when not saved)."""
+    """Read a checkpoint with ``weights_only=True``; the result has exactly the keys of
+    :data:`CHECKPOINT_KEYS` (``teacher`` None when not saved; older checkpoints' optimizer
+    and RNG entries are dropped)."""
     p = Path(path)
     if not p.is_file():
         raise SecretError(f"checkpoint {p} not found; run the rule that writes it first")
@@ -115,10 +121,10 @@ def load_checkpoint(path: str | os.PathLike, map_location: str = "cpu") -> dict[
             f"checkpoint {p} is not a checkpoint of this pipeline (no 'model' entry); "
             "delete it and rerun the rule that writes it"
         )
+    for key in _LEGACY_KEYS:
+        state.pop(key, None)
     state.setdefault("teacher", None)
-    state.setdefault("optimizer", None)
     state.setdefault("epoch", 0)
     state.setdefault("global_step", 0)
-    state.setdefault("rng", None)
     state.setdefault("extra", {})
     return state

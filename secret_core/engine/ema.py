@@ -15,9 +15,11 @@ class MeanTeacher:
     """EMA copy of ``student``; decay = min(1 - 1/(t + 1), momentum) at global step t.
 
     The ramp makes the teacher follow the student closely at first (decay 0 at t = 0 makes
-    it a copy), as in the authors' code. Only parameters are averaged; buffers (BN running
-    statistics) are copied from the student, because averaging running statistics of
-    different weights describes no network.
+    its parameters a copy), as in the authors' code. Only parameters are averaged; buffers
+    (BN running statistics) are never touched here: the teacher runs its own train-mode
+    forward on every batch (see ``train_epoch``), so its running statistics describe its own
+    averaged weights, as in the authors' code. Copying the student's statistics would pair
+    the teacher's weights with another network's activation statistics.
     """
 
     def __init__(self, student: nn.Module, momentum: float = 0.999) -> None:
@@ -39,7 +41,8 @@ class MeanTeacher:
         """Move the teacher towards the student after the optimiser step ``global_step``.
 
         Parameters are matched by name; one whose shape differs (a classifier resized on
-        one side only) is copied from the student instead of averaged.
+        one side only) is copied from the student instead of averaged. Buffers are left
+        alone: the teacher's BN statistics come from its own forward passes.
         """
         decay = self.decay(int(global_step))
         student_params = dict(self.student.named_parameters())
@@ -49,9 +52,6 @@ class MeanTeacher:
                 t_param.data = s_param.clone()
                 continue
             t_param.mul_(decay).add_(s_param, alpha=1.0 - decay)
-        student_buffers = dict(self.student.named_buffers())
-        for name, t_buf in self.model.named_buffers():
-            t_buf.copy_(student_buffers[name])
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         """The teacher network's weights (what checkpoints store under ``teacher``)."""

@@ -1,9 +1,12 @@
 """Query-gallery distances: one feature space, or the joint distance of paper Eq. 3.
 
-Features are expected L2-normalised (the pipeline normalises the BN-neck features). Distances
-are NOT squared: Euclidean is sqrt(2 - 2 cos), the distance the authors evaluate with and
-the one whose sum Eq. 3 forms (squaring would change the joint ranking, not the single-space
-ones). Cosine is 1 - cos; it ranks like Euclidean within one space.
+Features are expected L2-normalised (the pipeline normalises the BN-neck features).
+``euclidean`` is sqrt(2 - 2 cos); ``squared_euclidean`` is 2 - 2 cos, what the authors'
+evaluation code computes (their pairwise distance has no square root); ``cosine`` is 1 - cos.
+All three rank a single feature space identically, but the joint distance of Eq. 3 sums
+three spaces, and that sum ranks differently under euclidean and squared_euclidean; the
+paper does not say which it sums (the authors' code has no joint distance), so
+``evaluation.distance`` chooses, default euclidean.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from secret_core.errors import SecretError
 
 FEATURES = ("global", "top", "bottom", "joint")
 BRANCHES = ("global", "top", "bottom")
+METRICS = ("euclidean", "squared_euclidean", "cosine")
 
 
 def _matrix(x: np.ndarray, name: str) -> np.ndarray:
@@ -28,7 +32,8 @@ def _matrix(x: np.ndarray, name: str) -> np.ndarray:
 def pairwise_distance(qf: np.ndarray, gf: np.ndarray, metric: str = "euclidean") -> np.ndarray:
     """(num_query, num_gallery) float32 distances of L2-normalised features.
 
-    ``euclidean``: sqrt(max(2 - 2 q.g, 0)) (not squared); ``cosine``: 1 - q.g.
+    ``euclidean``: sqrt(max(2 - 2 q.g, 0)); ``squared_euclidean``: max(2 - 2 q.g, 0);
+    ``cosine``: 1 - q.g.
     """
     q, g = _matrix(qf, "query"), _matrix(gf, "gallery")
     if q.shape[1] != g.shape[1]:
@@ -36,12 +41,15 @@ def pairwise_distance(qf: np.ndarray, gf: np.ndarray, metric: str = "euclidean")
     sims = q @ g.T
     if metric == "cosine":
         return np.subtract(1.0, sims, out=sims)
-    if metric == "euclidean":
+    if metric in ("euclidean", "squared_euclidean"):
         np.multiply(sims, -2.0, out=sims)
         sims += 2.0
         np.maximum(sims, 0.0, out=sims)
-        return np.sqrt(sims, out=sims)
-    raise SecretError(f"distance metric '{metric}' is not 'euclidean' or 'cosine'")
+        return np.sqrt(sims, out=sims) if metric == "euclidean" else sims
+    raise SecretError(
+        f"distance metric '{metric}' is not one of {', '.join(METRICS)} "
+        "(config key evaluation.distance)"
+    )
 
 
 def _branch(feats: Mapping[str, np.ndarray], key: str, side: str) -> np.ndarray:
@@ -51,11 +59,14 @@ def _branch(feats: Mapping[str, np.ndarray], key: str, side: str) -> np.ndarray:
 
 
 def joint_distance(
-    q: Mapping[str, np.ndarray], g: Mapping[str, np.ndarray], eta: float
+    q: Mapping[str, np.ndarray],
+    g: Mapping[str, np.ndarray],
+    eta: float,
+    metric: str = "euclidean",
 ) -> np.ndarray:
-    """d = d_global + eta * (d_top + d_bottom) (paper Eq. 3), Euclidean in each space."""
+    """d = d_global + eta * (d_top + d_bottom) (paper Eq. 3), ``metric`` in each space."""
     parts = {
-        key: pairwise_distance(_branch(q, key, "query"), _branch(g, key, "gallery"))
+        key: pairwise_distance(_branch(q, key, "query"), _branch(g, key, "gallery"), metric)
         for key in BRANCHES
     }
     return parts["global"] + np.float32(eta) * (parts["top"] + parts["bottom"])
@@ -66,10 +77,12 @@ def feature_distance(
     g: Mapping[str, np.ndarray],
     feature: str = "global",
     eta: float = 1.0,
+    metric: str = "euclidean",
 ) -> np.ndarray:
-    """Distance for one inference feature: global, top, bottom or joint (Eq. 3 with eta)."""
+    """Distance for one inference feature: global, top, bottom or joint (Eq. 3 with eta),
+    ``metric`` in each space (``evaluation.distance``)."""
     if feature == "joint":
-        return joint_distance(q, g, eta)
+        return joint_distance(q, g, eta, metric)
     if feature not in FEATURES:
         raise SecretError(f"inference feature '{feature}' is not one of {', '.join(FEATURES)}")
-    return pairwise_distance(_branch(q, feature, "query"), _branch(g, feature, "gallery"))
+    return pairwise_distance(_branch(q, feature, "query"), _branch(g, feature, "gallery"), metric)

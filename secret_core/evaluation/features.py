@@ -38,12 +38,15 @@ def evaluate_features(
     rerank: bool = False,
     max_rank: int = 50,
     chunk_size: int = 256,
+    distance: str = "euclidean",
 ) -> dict:
     """Metrics of one inference feature (global, top, bottom, or joint with ``eta``).
 
     The query x gallery distance matrix is never built whole: ``evaluate`` asks for
     ``chunk_size`` query rows at a time. With ``rerank`` the rows come from k-reciprocal
-    re-ranking (k1 = 20, k2 = 6, lambda = 0.3), also chunked.
+    re-ranking (k1 = 20, k2 = 6, lambda = 0.3), also chunked; re-ranking always works on
+    squared distances (see ``rerank_space``), so ``distance`` (the per-space metric of
+    :func:`feature_distance`, ``evaluation.distance``) applies without it.
     """
     if feature not in FEATURES:
         raise SecretError(f"inference feature '{feature}' is not one of {', '.join(FEATURES)}")
@@ -62,6 +65,6 @@ def evaluate_features(
 
         def rows(start: int, stop: int) -> np.ndarray:
             q = {b: query_feats[b][start:stop] for b in needed}
-            return feature_distance(q, gallery_feats, feature, eta)
+            return feature_distance(q, gallery_feats, feature, eta, distance)
 
     return evaluate(rows, q_pids, g_pids, q_camids, g_camids, max_rank, chunk_size=chunk_size)

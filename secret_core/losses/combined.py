@@ -1,35 +1,22 @@
 """The per-branch loss of SECRET: CE + triplet on each branch, plus the mean teacher's soft
-losses when a teacher is given."""
+losses when a teacher is given.
+
+One ``LossConfig`` is built per stage from the config (``pretrain.loss`` or ``adapt.loss``)
+and passed to every iteration; the loss terms are plain functions, so nothing is rebuilt per
+batch and nothing is hidden in a default (the triplet kind is always explicit).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import torch
 
 from secret_core import BRANCHES
 from secret_core.errors import SecretError
-from secret_core.losses.classification import CrossEntropyLabelSmooth, SoftEntropy
-from secret_core.losses.triplet import SoftTripletLoss, TripletLoss
-
-
-@dataclass
-class LossConfig:
-    """Weights of the four loss terms (each summed over the branches in use)."""
-
-    ce: float = 1.0
-    triplet: float = 1.0
-    soft_ce: float = 0.0
-    soft_triplet: float = 0.0
-    label_smoothing: float = 0.1
-    margin: float | None = 0.3
-
-    @classmethod
-    def mean_teacher(cls) -> LossConfig:
-        """The authors' mean-teacher mix: 0.5 CE + 0.5 soft CE + 0.2 soft-margin triplet +
-        0.8 soft triplet."""
-        return cls(ce=0.5, triplet=0.2, soft_ce=0.5, soft_triplet=0.8, margin=None)
+from secret_core.losses.classification import cross_entropy_smooth, soft_cross_entropy
+from secret_core.losses.config import LossConfig
+from secret_core.losses.triplet import batch_hard_triplet, soft_triplet
 
 
 def compute_losses(
@@ -43,11 +30,8 @@ def compute_losses(
 
     A branch only sees its samples whose label (column of ``labels`` in ``BRANCHES`` order)
     is not -1; an all-ignored batch gives a zero that still backpropagates, so a training loop
-    never needs a special case.
+    never needs a special case. Soft terms need ``teacher_out``; terms of weight 0 are skipped.
     """
-    ce_fn = CrossEntropyLabelSmooth(cfg.label_smoothing)
-    tri_fn = TripletLoss(cfg.margin)
-    soft_ce_fn, soft_tri_fn = SoftEntropy(), SoftTripletLoss()
     total: torch.Tensor | None = None
     parts: dict[str, float] = {}
     for branch in branches:
@@ -58,15 +42,19 @@ def compute_losses(
         logits = out.get("logits")
         terms: dict[str, torch.Tensor] = {}
         if cfg.ce and logits is not None:
-            terms["ce"] = cfg.ce * ce_fn(logits, target)
+            terms["ce"] = cfg.ce * cross_entropy_smooth(logits, target, cfg.label_smoothing)
         if cfg.triplet:
-            terms["triplet"] = cfg.triplet * tri_fn(out["feat"], target)
+            terms["triplet"] = cfg.triplet * batch_hard_triplet(
+                out["feat"], target, cfg.triplet_kind, cfg.margin
+            )
         if teacher_out is not None:
             ref = teacher_out[branch]
             if cfg.soft_ce and logits is not None and ref.get("logits") is not None:
-                terms["soft_ce"] = cfg.soft_ce * soft_ce_fn(logits, ref["logits"], target >= 0)
+                terms["soft_ce"] = cfg.soft_ce * soft_cross_entropy(
+                    logits, ref["logits"], target >= 0
+                )
             if cfg.soft_triplet:
-                terms["soft_triplet"] = cfg.soft_triplet * soft_tri_fn(
+                terms["soft_triplet"] = cfg.soft_triplet * soft_triplet(
                     out["feat"], ref["feat"], target
                 )
         for name, value in terms.items():

@@ -1,17 +1,17 @@
-"""Batch-hard triplet loss and the mean teacher's soft triplet loss (pre-BN features).
+"""Batch-hard triplet loss (soft-margin or hinge) and the mean teacher's soft triplet loss.
 
-Distances are computed in float32 even under CUDA autocast: squared norms of 2048-d pre-BN
-features approach float16's range, and the difference of two large numbers in the expanded
-distance formula would lose every significant digit.
+Both act on the pre-BN features. Distances are computed in float32 even under CUDA autocast:
+squared norms of 2048-d pre-BN features approach float16's range, and the difference of two
+large numbers in the expanded distance formula would lose every significant digit.
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from secret_core.losses.classification import zero_like_graph
+from secret_core.losses.config import check_triplet
 
 
 def euclidean(x: torch.Tensor) -> torch.Tensor:
@@ -38,53 +38,53 @@ def hardest_pairs(
     return pos_idx, neg_idx, valid
 
 
-class TripletLoss(nn.Module):
-    """max(0, d(a,p) - d(a,n) + margin) with batch-hard mining; ``margin`` None or 0 uses the
-    soft-margin form softplus(d(a,p) - d(a,n)), as the authors' mean-teacher recipe does.
-    Samples labelled -1 are ignored; anchors without a positive or a negative are skipped."""
+def batch_hard_triplet(
+    features: torch.Tensor,
+    labels: torch.Tensor,
+    kind: str = "soft_margin",
+    margin: float | None = None,
+) -> torch.Tensor:
+    """Batch-hard triplet loss over the anchors that have a positive and a negative.
 
-    def __init__(self, margin: float | None = 0.3) -> None:
-        super().__init__()
-        self.margin = margin
+    ``soft_margin``: softplus(d_ap - d_an), the authors' form in both stages (no margin);
+    ``hinge``: max(0, d_ap - d_an + margin). Samples labelled -1 are ignored.
+    """
+    check_triplet(kind, margin)
+    keep = labels >= 0
+    if int(keep.sum()) < 2:
+        return zero_like_graph(features)
+    labels = labels[keep]
+    dist = euclidean(features[keep])
+    pos_idx, neg_idx, valid = hardest_pairs(dist, labels)
+    if not valid.any():
+        return zero_like_graph(features)
+    rows = torch.arange(len(labels), device=labels.device)
+    gap = dist[rows, pos_idx][valid] - dist[rows, neg_idx][valid]
+    if kind == "soft_margin":
+        return F.softplus(gap).mean()
+    return F.relu(gap + float(margin)).mean()
 
-    def forward(self, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        keep = labels >= 0
-        if int(keep.sum()) < 2:
-            return zero_like_graph(features)
-        labels = labels[keep]
-        dist = euclidean(features[keep])
-        pos_idx, neg_idx, valid = hardest_pairs(dist, labels)
-        if not valid.any():
-            return zero_like_graph(features)
-        rows = torch.arange(len(labels), device=labels.device)
-        d_ap, d_an = dist[rows, pos_idx][valid], dist[rows, neg_idx][valid]
-        if not self.margin:
-            return F.softplus(d_ap - d_an).mean()
-        return F.relu(d_ap - d_an + self.margin).mean()
 
-
-class SoftTripletLoss(nn.Module):
+def soft_triplet(
+    features: torch.Tensor, teacher_features: torch.Tensor, labels: torch.Tensor
+) -> torch.Tensor:
     """The student's softmax over (d_ap, d_an) matched to the teacher's at the same pairs
     (mined on the student), as in mutual mean teaching; the teacher is detached.
 
     It transfers the teacher's relative confidence in each triplet instead of a hard
     ordering, which tolerates pseudo-label noise better than the margin loss.
     """
-
-    def forward(
-        self, features: torch.Tensor, teacher_features: torch.Tensor, labels: torch.Tensor
-    ) -> torch.Tensor:
-        keep = labels >= 0
-        if int(keep.sum()) < 2:
-            return zero_like_graph(features)
-        labels = labels[keep]
-        dist = euclidean(features[keep])
-        pos_idx, neg_idx, valid = hardest_pairs(dist, labels)
-        if not valid.any():
-            return zero_like_graph(features)
-        rows = torch.arange(len(labels), device=labels.device)
-        student = torch.stack([dist[rows, pos_idx], dist[rows, neg_idx]], dim=1)[valid]
-        ref_dist = euclidean(teacher_features[keep].detach())
-        teacher = torch.stack([ref_dist[rows, pos_idx], ref_dist[rows, neg_idx]], dim=1)[valid]
-        target = F.softmax(teacher, dim=1)
-        return -(target * F.log_softmax(student, dim=1)).sum(dim=1).mean()
+    keep = labels >= 0
+    if int(keep.sum()) < 2:
+        return zero_like_graph(features)
+    labels = labels[keep]
+    dist = euclidean(features[keep])
+    pos_idx, neg_idx, valid = hardest_pairs(dist, labels)
+    if not valid.any():
+        return zero_like_graph(features)
+    rows = torch.arange(len(labels), device=labels.device)
+    student = torch.stack([dist[rows, pos_idx], dist[rows, neg_idx]], dim=1)[valid]
+    ref_dist = euclidean(teacher_features[keep].detach())
+    teacher = torch.stack([ref_dist[rows, pos_idx], ref_dist[rows, neg_idx]], dim=1)[valid]
+    target = F.softmax(teacher, dim=1)
+    return -(target * F.log_softmax(student, dim=1)).sum(dim=1).mean()

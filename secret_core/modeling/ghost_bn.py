@@ -95,8 +95,8 @@ def convert_ghost_bn(module: nn.Module, groups: int) -> int:
     ghost version with ``groups`` groups; returns how many layers were replaced."""
     if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
         raise SecretError(
-            f"model.ghost_bn_groups must be a positive integer (4 = the authors' 4 GPUs) "
-            f"or null, got {groups!r}"
+            f"config key 'model.bn_groups': must be a positive integer (4 = the authors' "
+            f"4 GPUs, 1 = plain BN), got {groups!r}"
         )
     replaced = 0
     for name, child in module.named_children():

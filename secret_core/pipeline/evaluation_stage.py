@@ -21,7 +21,8 @@ def evaluate_checkpoint(
     """mAP / CMC / mINP for global, top, bottom and the joint distance over the eta sweep.
 
     Features are extracted once; the joint distance (paper Eq. 3) and its eta sweep
-    (Figure 6) reuse them, so no extra training or extraction is needed for those rows.
+    (Figure 6) reuse them, so no extra training or extraction is needed for those rows. The
+    joint distance sums ``evaluation.distance`` (euclidean or squared_euclidean) per space.
     """
     log = get_logger()
     dataset = open_dataset(data_summary)
@@ -42,6 +43,7 @@ def evaluate_checkpoint(
             feature=feature,
             eta=eta,
             rerank=settings.get("rerank", False),
+            distance=settings.get("distance", "euclidean"),
         )
         cmc = np.asarray(result["cmc"])
         return {
@@ -59,6 +61,7 @@ def evaluate_checkpoint(
     record = {
         "epoch": settings["run"]["epoch"],
         "eta": eta,
+        "distance": settings.get("distance", "euclidean"),
         "features": metrics,
         "eta_sweep": sweep,
         "num_query": len(dataset.query),

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from secret_core import BRANCHES
+from secret_core import BRANCHES, MAX_DISTANCE
 from secret_core.clustering import choose_eps, cluster, jaccard_distance, rho_for_size
 from secret_core.data import relabel
 from secret_core.errors import SecretError
@@ -38,7 +38,10 @@ def cluster_space(
     """Jaccard distance + DBSCAN on one feature space.
 
     With ``eps: auto`` the eps is chosen from the distances at the first target epoch and
-    read back from that epoch's stats afterwards, so it is part of the run's state.
+    read back from that epoch's stats afterwards, so it is part of the run's state. The
+    matrix's cut ``max_distance`` goes to ``choose_eps`` too: it raises (one line naming
+    adapt.max_distance and adapt.rho) when the stored pairs cannot give the rho share,
+    instead of taking the unstored pairs as 1.
     """
     log = get_logger()
     if isinstance(eps_from, str):  # Snakemake passes one named input file as a string
@@ -46,7 +49,8 @@ def cluster_space(
     space = settings["space"]
     feats = space_features(load_arrays(features_path), space)
     start = time.perf_counter()
-    max_distance = float(settings.get("max_distance", 1.0))
+    # the workflow always passes it (config_check.adapt_settings); the same default otherwise
+    max_distance = float(settings.get("max_distance", MAX_DISTANCE))
     dist = jaccard_distance(
         feats,
         k1=settings["k1"],
@@ -62,11 +66,12 @@ def cluster_space(
         eps, eps_source = float(read_json(eps_from[0])["eps"]), "epoch 1"
     else:
         rho = eps_rho(settings, feats.shape[0])
-        eps, eps_source = float(choose_eps(dist, rho=rho)), "chosen"
+        eps = choose_eps(dist, rho=rho, max_distance=max_distance)
+        eps_source = "chosen"
     if eps >= max_distance:
         raise SecretError(
-            f"adapt.eps {eps:.3f} must be below adapt.max_distance "
-            f"{max_distance}: pairs beyond it are not stored; raise max_distance"
+            f"adapt.eps {eps:.3f} must be below adapt.max_distance {max_distance}: pairs "
+            f"beyond it are not stored; raise adapt.max_distance (at most 1) or lower adapt.eps"
         )
     labels = cluster(feats, eps, min_samples=settings["min_samples"], distance=dist)
     n_clusters = int(labels.max()) + 1 if labels.size else 0

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from secret_core import BRANCHES
-from secret_core.data import build_train_loader, relabel
+from secret_core.data import RandomErasingConfig, build_train_loader, relabel
 from secret_core.device import amp_enabled
 from secret_core.engine import build_optimizer, lr_function, save_checkpoint, train_epoch
 from secret_core.io import load_arrays, write_json
@@ -28,7 +28,8 @@ def pretrain_source(
     record_path: str,
     bn_summary: str | None = None,
 ) -> None:
-    """Supervised training on the labelled source domain (CE + triplet on all branches).
+    """Supervised training on the labelled source domain (CE + triplet on all branches, as
+    ``pretrain.loss`` sets them).
 
     With ``bn_summary`` (the task's target dataset) every iteration also forwards one batch
     of target training images in train mode, without a loss, as the authors' pre-training
@@ -53,7 +54,7 @@ def pretrain_source(
         )
     model = new_model(model_cfg, {b: num_ids for b in BRANCHES}).to(device)
     optimizer = build_optimizer(model, lr=cfg["lr"], weight_decay=cfg["weight_decay"])
-    loss_cfg = LossConfig(label_smoothing=cfg["label_smoothing"], margin=cfg["margin"])
+    loss_cfg = LossConfig.from_config(cfg.get("loss"), "pretrain.loss")
     history, step = [], 0
     for epoch in range(1, int(cfg["epochs"]) + 1):
         loader_args = {
@@ -160,7 +161,8 @@ def finetune_epoch(
     out_model: str,
     out_record: str,
 ) -> None:
-    """One target epoch: classifiers from refined centroids, then CE + triplet per branch."""
+    """One target epoch: classifiers from refined centroids, then CE + triplet per branch
+    (plus the soft terms with a mean teacher), as ``adapt.loss`` sets them."""
     log = get_logger()
     run, variant, model_cfg = settings["run"], settings["variant"], settings["model"]
     epoch = run["epoch"]
@@ -168,7 +170,17 @@ def finetune_epoch(
     seed_everything(seed)
     device = runtime_device(settings)
     mean_teacher = bool(variant["mean_teacher"])
-    model, teacher, state = restore(model_cfg, model_path, device, with_teacher=mean_teacher)
+    model, teacher, state = restore(
+        model_cfg,
+        model_path,
+        device,
+        with_teacher=mean_teacher,
+        momentum=float(settings.get("momentum", 0.999)),
+    )
+    loss_cfg = LossConfig.from_config(settings.get("loss"), "adapt.loss", mean_teacher)
+    erasing = RandomErasingConfig.from_config(
+        settings.get("random_erasing"), "adapt.random_erasing"
+    )
     branches = list(variant["branches"])
     labels = training_labels(load_arrays(labels_path), branches)
     features = load_arrays(features_path)
@@ -219,10 +231,9 @@ def finetune_epoch(
         iterations=settings["iterations"],
         seed=derive_seed(seed, "sampler"),
         num_workers=settings["num_workers"],
-        random_erasing=settings["random_erasing"],
+        random_erasing=erasing,
     )
     optimizer = build_optimizer(model, lr=settings["lr"], weight_decay=settings["weight_decay"])
-    loss_cfg = LossConfig.mean_teacher() if mean_teacher else LossConfig()
     lr_fn = lr_function(settings["lr"], epoch, settings["iterations"], settings["lr_steps"])
     start = time.perf_counter()
     stats = train_epoch(
@@ -243,7 +254,6 @@ def finetune_epoch(
         out_model,
         model=model,
         teacher=teacher,
-        optimizer=optimizer,
         epoch=epoch,
         global_step=stats["global_step_end"],
         extra={"num_classes": num_classes},

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from secret_core import MAX_DISTANCE
 from secret_core.errors import SecretError
 
 SETTINGS = ("uda", "usl")
@@ -35,6 +36,7 @@ def validate_config(config: dict, schema_path: str | Path, validate: Callable) -
     for setting in ("adapt", "usl"):
         if setting in config:
             check_eps_rule(config, setting)
+    check_combinations(config)
 
 
 def check_eps_rule(config: Mapping, setting: str) -> None:
@@ -54,6 +56,21 @@ def check_eps_rule(config: Mapping, setting: str) -> None:
             f"config: eps is auto in '{setting}' but neither adapt.rho nor "
             "adapt.eps_neighbours is set; set one of them or give eps a number"
         )
+
+
+def check_combinations(config: Mapping) -> None:
+    """Settings the schema cannot judge alone (a margin with a soft-margin triplet, an area
+    range whose minimum exceeds its maximum), checked before any job starts by building
+    what the stages will build; raises a one-line SecretError naming the key."""
+    from secret_core.data.erasing import RandomErasingConfig
+    from secret_core.losses.config import LossConfig
+
+    LossConfig.from_config(config.get("pretrain", {}).get("loss"), "pretrain.loss")
+    adapt = config.get("adapt", {})
+    for teacher in (False, True):
+        LossConfig.from_config(adapt.get("loss"), "adapt.loss", mean_teacher=teacher)
+    if "random_erasing" in adapt:
+        RandomErasingConfig.from_config(adapt["random_erasing"], "adapt.random_erasing")
 
 
 def _one_line_schema_error(config: dict, schema_path: str | Path) -> str | None:
@@ -169,8 +186,13 @@ def target_dataset(config: Mapping, setting: str, task: str) -> str:
 
 # --------------------------------------------------------------------------- schedule
 def adapt_settings(config: Mapping, setting: str) -> dict:
-    """Target-adaptation settings; the fully unsupervised setting replaces some of them."""
+    """Target-adaptation settings; the fully unsupervised setting replaces some of them.
+
+    ``max_distance`` defaults to the library's ``MAX_DISTANCE`` here, not in the schema, so
+    the cluster stage, ``jaccard_distance`` and ``choose_eps`` share one default.
+    """
     adapt = copy.deepcopy(dict(config["adapt"]))
+    adapt.setdefault("max_distance", MAX_DISTANCE)
     if setting == "usl":
         adapt.update(config.get("usl", {}))
     return adapt
@@ -190,7 +212,7 @@ def eval_epochs(config: Mapping, setting: str) -> list[int]:
 def checkpoint_epochs(config: Mapping) -> tuple[list[int], list[int]]:
     """Target epochs whose checkpoint is kept, and those whose checkpoint is temporary.
 
-    An 80-epoch ResNet-50 run writes one checkpoint (model, mean teacher, optimizer) per
+    An 80-epoch ResNet-50 run writes one checkpoint (model, mean teacher) per
     epoch; keeping them all costs tens of GB per experiment. Resume only needs the newest one,
     which Snakemake keeps until the next epoch's jobs have read it, so only every
     ``keep_checkpoints_every``-th epoch (``0``: none), every evaluated epoch and the last
@@ -241,6 +263,8 @@ def stage_settings(
 # how it is initialised (a changed init reaches later stages through their input files).
 MODEL_KEYS_LOADED = ("arch", "last_stride", "height", "width")
 MODEL_KEYS_CREATED = (*MODEL_KEYS_LOADED, "init")
+# Ghost BN (``bn_groups``) only changes batch statistics in training mode.
+MODEL_KEYS_TRAINED = (*MODEL_KEYS_LOADED, "bn_groups")
 # Fine-tuning settings (from ``adapt``, or ``usl`` overrides) and the variant fields it reads.
 FINETUNE_KEYS = (
     "iterations",
@@ -285,7 +309,7 @@ def _stage_settings(
         pretrain = {k: v for k, v in config["pretrain"].items() if k != "target_bn"}
         return {
             **_runtime(config),
-            "model": _model_settings(config, MODEL_KEYS_CREATED),
+            "model": _model_settings(config, (*MODEL_KEYS_CREATED, "bn_groups")),
             "pretrain": pretrain,
             "seed": int(wildcards["seed"]),
             "dataset": wildcards["dataset"],
@@ -306,27 +330,11 @@ def _stage_settings(
         run["epoch"] = int(wildcards["epoch"])
     evaluation = dict(config["evaluation"])
     model = _model_settings(config, MODEL_KEYS_LOADED)
+    epoch = run.get("epoch", 0)
     if stage == "extract":
-        return {
-            **_runtime(config),
-            "model": model,
-            "run": run,
-            "mean_teacher": variant["mean_teacher"],
-            "batch_size": evaluation["batch_size"],
-        }
+        return _extract_settings(config, epoch, variant["mean_teacher"])
     if stage == "cluster":
-        # eps_neighbours only when set, so configs without it keep their params (no rerun)
-        if adapt.get("eps_neighbours") is not None:
-            size_rule = {"eps_neighbours": float(adapt["eps_neighbours"])}
-        else:
-            size_rule = {"rho": adapt["rho"]}
-        return {
-            "device": config.get("device", "auto"),
-            "run": run,
-            "space": wildcards["space"],
-            **{key: adapt[key] for key in CLUSTER_KEYS},
-            **size_rule,
-        }
+        return _cluster_settings(config, setting, epoch, wildcards["space"])
     if stage == "refine":
         return {
             "run": run,
@@ -337,22 +345,17 @@ def _stage_settings(
     if stage == "finetune":
         out = {
             **_runtime(config),
-            "model": model,
+            "model": _model_settings(config, MODEL_KEYS_TRAINED),
             "run": run,
             "variant": {key: variant[key] for key in VARIANT_KEYS["finetune"]},
             **{key: adapt[key] for key in FINETUNE_KEYS if key in adapt},
         }
+        out["loss"] = _finetune_loss(adapt["loss"], variant["mean_teacher"])
         if variant["mean_teacher"]:  # the EMA momentum means nothing without a teacher
             out["momentum"] = adapt["momentum"]
         return out
     if stage == "evaluate":
-        return {
-            **_runtime(config),
-            "model": model,
-            "run": run,
-            "mean_teacher": variant["mean_teacher"],
-            **evaluation,
-        }
+        return _evaluate_settings(config, epoch, variant["mean_teacher"])
     if stage == "rank_list":
         return {
             **_runtime(config),
@@ -370,10 +373,97 @@ def _stage_settings(
     raise SecretError(f"internal: no settings defined for stage '{stage}'")
 
 
+def _finetune_loss(loss: Mapping, mean_teacher: bool) -> dict:
+    """The part of ``adapt.loss`` a fine-tuning job reads (see ``LossConfig.from_config``):
+    with a teacher its four ``mean_teacher`` weights replace ``ce`` and ``triplet.weight``."""
+    triplet = dict(loss.get("triplet", {}))
+    out = {"label_smoothing": loss.get("label_smoothing", 0.1)}
+    if mean_teacher:
+        triplet.pop("weight", None)
+        out["mean_teacher"] = loss.get("mean_teacher", {})
+    else:
+        out["ce"] = loss.get("ce", 1.0)
+    out["triplet"] = triplet
+    return out
+
+
 def prepare_settings(config: Mapping, name: str) -> dict:
     """The params of a dataset job: how to make or find it, not how tables name it."""
     entry = {k: v for k, v in dataset_entry(config, name).items() if k != "paper_dataset"}
     return canonical({"entry": entry, "data_root": config.get("data_root", "")})
+
+
+def _extract_settings(config: Mapping, epoch: int, mean_teacher: bool) -> dict:
+    return {
+        **_runtime(config),
+        "model": _model_settings(config, MODEL_KEYS_LOADED),
+        "run": {"epoch": epoch},
+        "mean_teacher": mean_teacher,
+        "batch_size": config["evaluation"]["batch_size"],
+    }
+
+
+def _cluster_settings(config: Mapping, setting: str, epoch: int, space: str) -> dict:
+    adapt = adapt_settings(config, setting)
+    return {
+        "device": config.get("device", "auto"),
+        "run": {"epoch": epoch},
+        "space": space,
+        **{key: adapt[key] for key in CLUSTER_KEYS},
+        **_eps_size_rule(adapt),
+    }
+
+
+def _eps_size_rule(adapt: Mapping) -> dict:
+    """``eps_neighbours`` when the config sets it, else ``rho``: only the rule in use enters
+    the params, so configs without ``eps_neighbours`` keep theirs (no rerun)."""
+    if adapt.get("eps_neighbours") is not None:
+        return {"eps_neighbours": float(adapt["eps_neighbours"])}
+    return {"rho": adapt["rho"]} if "rho" in adapt else {}
+
+
+def _evaluate_settings(config: Mapping, epoch: int, mean_teacher: bool) -> dict:
+    return {
+        **_runtime(config),
+        "model": _model_settings(config, MODEL_KEYS_LOADED),
+        "run": {"epoch": epoch},
+        "mean_teacher": mean_teacher,
+        **dict(config["evaluation"]),
+    }
+
+
+START_PATTERN = r"pretrain/[A-Za-z0-9_]+/bn_[A-Za-z0-9_]+/seed\d+|init/seed\d+"
+
+
+def start_dir(config: Mapping, setting: str, task: str, seed: int | str) -> str:
+    """Folder of the model every experiment of (setting, task, seed) starts from."""
+    if setting == "uda":
+        return source_model_dir(config, task, seed)
+    return f"results/init/seed{seed}"
+
+
+def start_target_dir(config: Mapping, setting: str, task: str, seed: int | str) -> str:
+    """What every variant starting from the same model computes alike, done once.
+
+    The epoch-0 evaluation, the first epoch's features (the start model's, which is also
+    the first teacher) and their clusterings depend only on the start model, the target and
+    the extraction/cluster settings, not on the variant: they live beside the start model,
+    one folder per target, and every experiment reads them from there.
+    """
+    target = target_dataset(config, setting, task)
+    return f"{start_dir(config, setting, task, seed)}/target_{target}"
+
+
+def start_settings(config: Mapping, stage: str, start: str, space: str = "") -> dict:
+    """Params of the shared first-epoch stages (see ``start_target_dir``)."""
+    setting = "usl" if start.startswith("init/") else "uda"
+    if stage == "extract":
+        return canonical(_extract_settings(config, 1, mean_teacher=False))
+    if stage == "cluster":
+        return canonical(_cluster_settings(config, setting, 1, space))
+    if stage == "evaluate":
+        return canonical(_evaluate_settings(config, 0, mean_teacher=False))
+    raise SecretError(f"internal: no shared settings for stage '{stage}'")
 
 
 def source_model_dir(config: Mapping, task: str, seed: int | str) -> str:

@@ -1,0 +1,38 @@
+# The first target epoch's features and clusterings come from the start model, so they are
+# the same for every variant that starts from it (Baseline, SECRET, its ablations, MT, every
+# K of Figure 7): one job each, beside the start model, in results/{start}/target_{target}/.
+
+
+use rule extract as extract_start with:
+    input:
+        model="results/{start}/model.pt",
+        data=start_target_summary,
+    output:
+        features=temp("results/{start}/target_{target}/features.npz"),
+    log:
+        "results/{start}/target_{target}/logs/extract.log",
+    benchmark:
+        "results/{start}/target_{target}/benchmarks/extract.tsv"
+    group:
+        start_group
+    params:
+        settings=lambda wc: config_check.start_settings(config, "extract", wc.start),
+
+
+use rule cluster as cluster_start with:
+    input:
+        features="results/{start}/target_{target}/features.npz",
+        eps_from=[],
+    output:
+        labels="results/{start}/target_{target}/labels_{space}.npy",
+        stats="results/{start}/target_{target}/cluster_{space}.json",
+    log:
+        "results/{start}/target_{target}/logs/cluster_{space}.log",
+    benchmark:
+        "results/{start}/target_{target}/benchmarks/cluster_{space}.tsv"
+    group:
+        start_group
+    params:
+        settings=lambda wc: config_check.start_settings(
+            config, "cluster", wc.start, wc.space
+        ),

@@ -1,0 +1,53 @@
+"""The workflow's model helpers: adapt.momentum reaches the mean teacher, and the finetune
+stage builds its teacher, loss and erasing from the configured settings."""
+
+import pytest
+import torch
+
+from secret_core.engine import save_checkpoint
+from secret_core.modeling import build_model
+from secret_core.pipeline import training
+from secret_core.pipeline.models import restore
+
+MODEL_CFG = {"arch": "resnet_tiny", "init": "none", "height": 32, "width": 16}
+
+
+@pytest.fixture
+def checkpoint(tmp_path):
+    torch.manual_seed(0)
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, model=build_model("resnet_tiny", 2), epoch=0, global_step=0)
+    return str(path)
+
+
+def test_restore_uses_the_configured_momentum(checkpoint):
+    _, teacher, _ = restore(MODEL_CFG, checkpoint, torch.device("cpu"), True, momentum=0.9)
+    assert teacher.momentum == 0.9 and teacher.decay(10**6) == 0.9
+    _, default, _ = restore(MODEL_CFG, checkpoint, torch.device("cpu"), True)
+    assert default.momentum == 0.999
+    _, none, _ = restore(MODEL_CFG, checkpoint, torch.device("cpu"))
+    assert none is None
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_finetune_passes_adapt_momentum(monkeypatch, checkpoint):
+    seen = {}
+
+    def fake_restore(model_cfg, path, device, with_teacher=False, momentum=0.999):
+        seen.update(with_teacher=with_teacher, momentum=momentum)
+        raise _Stop
+
+    monkeypatch.setattr(training, "restore", fake_restore)
+    settings = {
+        "device": "cpu",
+        "model": MODEL_CFG,
+        "run": {"setting": "uda", "task": "t", "variant": "secret_mt", "seed": 1, "epoch": 1},
+        "variant": {"mean_teacher": True, "branches": ["global", "top", "bottom"]},
+        "momentum": 0.95,
+    }
+    with pytest.raises(_Stop):
+        training.finetune_epoch(checkpoint, "f", "l", "d", settings, "o", "r")
+    assert seen == {"with_teacher": True, "momentum": 0.95}
