@@ -1,4 +1,6 @@
 # Two entry points, as the README says: `make demo` and `make test`.
+# Every tool runs as `$(PYTHON) -m ...`, so `make PYTHON=.venv/bin/python3 demo` works without
+# activating the virtual environment (bare `snakemake` would be looked up on PATH).
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 CORES ?= 8
@@ -10,19 +12,19 @@ install:
 	$(PIP) install --quiet -e ".[dev]"
 
 demo: install
-	snakemake --cores $(CORES) results/table1.csv
+	$(PYTHON) -m snakemake --cores $(CORES) results/table1.csv
 	cat results/table1.md
 
 lint:
-	ruff check .
-	ruff format --check .
-	snakefmt --check Snakefile rules/
-	snakemake --lint
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+	$(PYTHON) -m snakefmt --check Snakefile rules/
+	$(PYTHON) -m snakemake --lint
 
 test: install lint
 	$(PYTHON) -m pytest -q
 
 format:
-	ruff check --fix .
-	ruff format .
-	snakefmt Snakefile rules/
+	$(PYTHON) -m ruff check --fix .
+	$(PYTHON) -m ruff format .
+	$(PYTHON) -m snakefmt Snakefile rules/

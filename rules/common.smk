@@ -2,10 +2,16 @@
 
 from snakemake.utils import validate
 
-from secret_core.workflow import config_check, layout as paths
+from secret_core import provenance
+from secret_core.workflow import config_check, layout as paths, targets
 
 config_check.validate_config(
     config, workflow.source_path("../config/schema.yaml"), validate
+)
+# After validation (the schema does not know the key): which configfile made this run, for
+# the provenance block of summaries and tables (see secret_core/provenance.py).
+config[provenance.CONFIG_NAME_KEY] = provenance.config_name(
+    config_check.relative_paths(workflow.config_settings.configfiles, workflow.basedir)
 )
 VARIANTS = config_check.load_variants(
     workflow.source_path("../config/variants.yaml"), config.get("variants", {})
@@ -14,9 +20,16 @@ config_check.check_datasets(config)
 
 ENV = "../environment.yml"
 
+config_check.check_persistence_backend(workflow)
+
 KEPT_EPOCHS, TEMPORARY_EPOCHS = config_check.checkpoint_epochs(config)
 KEPT_CHECKPOINT_EPOCHS = config_check.epoch_pattern(KEPT_EPOCHS)
 TEMPORARY_CHECKPOINT_EPOCHS = config_check.epoch_pattern(TEMPORARY_EPOCHS)
+
+
+def known_experiment(wc):
+    """Stop with one line when the target path names an unknown task, seed or variant."""
+    targets.check_experiment(wc, config, VARIANTS)
 
 
 def settings(wc, stage):
@@ -33,11 +46,13 @@ def dataset_summary(name):
 
 
 def target_summary(wc):
+    known_experiment(wc)
     return dataset_summary(config_check.target_dataset(config, wc.setting, wc.task))
 
 
 def start_checkpoint(wc):
     """Epoch 0: the source-trained model (UDA) or the initialised network (USL)."""
+    known_experiment(wc)
     return f"{config_check.start_dir(config, wc.setting, wc.task, wc.seed)}/model.pt"
 
 
@@ -81,6 +96,7 @@ def previous_checkpoint(wc):
 
 
 def clustered_spaces(wc):
+    known_experiment(wc)
     return config_check.clustered_spaces(VARIANTS, wc.variant)
 
 
@@ -97,6 +113,7 @@ def eval_epochs(setting):
 
 def experiment_outputs(wc):
     """Everything an experiment's summary gathers: evaluations and per-epoch records."""
+    known_experiment(wc)
     n = num_epochs(wc.setting)
     files = [eval_file(wc, e) for e in eval_epochs(wc.setting)]
     files += [paths.epoch_file(wc, e, "refine.json") for e in range(1, n + 1)]
@@ -125,3 +142,10 @@ def start_group(wc):
 
 # Grouped jobs must ask for the same GPU resources, so CPU-only stages ask for the GPU too.
 CPU_STAGE_GPU = config["gpu_per_job"] if config.get("group_epochs", False) else 0
+
+
+def unknown_target(path):
+    """Input of the catch-all rules: one line naming the known targets, then stop."""
+    targets.fail_unknown(
+        path, config, VARIANTS, [r.name for r in workflow.rules], config_check.FIGURES
+    )

@@ -94,3 +94,45 @@ rule rank_lists:
             f"{paths.experiment_dir(**e)}/rank_list.png"
             for e in config_check.rank_list_experiments(config)
         ],
+
+
+# Catch-all rules: a misspelled table, figure or rule name would otherwise get Snakemake's bare
+# "No rule to produce ...". They match only names no other rule makes, and their input
+# function stops the run (dry runs included) with one line listing the known targets.
+rule unknown_table:
+    input:
+        lambda wc: unknown_target(f"results/{wc.name}"),
+    output:
+        "results/{name}",
+    log:
+        "results/logs/unknown_{name}.log",
+    wildcard_constraints:
+        name=r"(?!(table[1-4]\.(csv|md)|README\.md)$)[^/]+\.(csv|md)",
+    conda:
+        ENV
+
+
+rule unknown_figure:
+    input:
+        lambda wc: unknown_target(f"results/figures/{wc.name}"),
+    output:
+        "results/figures/{name}",
+    log:
+        "results/logs/unknown_figure_{name}.log",
+    wildcard_constraints:
+        name=r"(?!(fig1c|fig5|fig6|fig7)\.(png|pdf)$)[^/]+",
+    conda:
+        ENV
+
+
+rule unknown_rule_name:
+    input:
+        lambda wc: unknown_target(wc.name),
+    output:
+        "{name}",
+    log:
+        "results/logs/unknown_rule_{name}.log",
+    wildcard_constraints:
+        name="[A-Za-z][A-Za-z0-9_]*",
+    conda:
+        ENV

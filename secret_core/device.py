@@ -8,6 +8,8 @@ when present) or names one explicitly, and AMP is enabled only where it helps (C
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from typing import TYPE_CHECKING
 
 from secret_core.errors import SecretError
@@ -69,12 +71,41 @@ def use_faiss_gpu(requested: str = "auto") -> bool:
     return faiss_gpu_available()
 
 
-def configure_threads(threads: int | None) -> None:
-    """Bound torch's intra-op threads to what the scheduler gave the job."""
-    import torch
+THREAD_ENV_VARS: tuple[str, ...] = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
 
-    if threads and threads > 0:
-        torch.set_num_threads(int(threads))
+
+def configure_threads(threads: int | None) -> None:
+    """Bound every thread pool of the job to the threads the scheduler gave it.
+
+    Importing torch costs seconds and most of a GiB, so this never imports it: clustering,
+    refinement and report jobs need only numpy, faiss, scipy and scikit-learn. The
+    environment variables bind libraries loaded later (and child processes); threadpoolctl
+    bounds the BLAS/OpenMP pools already loaded; faiss and torch are bounded only when the
+    stage has already imported them (torch stages import it at module level, before this).
+    """
+    if not threads or threads <= 0:
+        return
+    n = int(threads)
+    for var in THREAD_ENV_VARS:
+        os.environ[var] = str(n)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a scikit-learn dependency, always present
+        pass
+    else:
+        threadpool_limits(limits=n)
+    faiss = sys.modules.get("faiss")
+    if faiss is not None and hasattr(faiss, "omp_set_num_threads"):
+        faiss.omp_set_num_threads(n)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(n)
 
 
 def channels_last_enabled(device: torch.device) -> bool:

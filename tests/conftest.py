@@ -1,18 +1,38 @@
 """Shared fixtures: small datasets made by the tests themselves."""
 
+import os
 from pathlib import Path
 
 import pytest
 
-MARKET_MINI = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "market1501_mini"
+MARKET_MINI_ENV = "SECRET_MARKET_MINI"
+DEFAULT_MARKET_MINI = (
+    Path(__file__).resolve().parents[2] / "shared" / "datasets" / "market1501_mini"
+)
+
+
+def market_mini_path() -> Path:
+    """Where the real Market-1501 sample is: ``$SECRET_MARKET_MINI``, else beside the repo."""
+    return Path(os.environ.get(MARKET_MINI_ENV) or DEFAULT_MARKET_MINI).expanduser()
+
+
+def market_mini_skip_reason(path: Path) -> str:
+    """Why the real-data tests skip, and how a developer can run them."""
+    return (
+        f"real Market-1501 sample not found at {path}: 96 real Market-1501 images in the "
+        "official layout (bounding_box_train/, bounding_box_test/, query/), under the "
+        "dataset's research licence and so not shipped with the repository; copy such a "
+        f"subset of your Market-1501 there or set {MARKET_MINI_ENV}=/path/to/it"
+    )
 
 
 @pytest.fixture(scope="session")
 def market_mini() -> Path:
-    """The 96 real Market-1501 images shipped beside the repository (never copied in)."""
-    if not MARKET_MINI.is_dir():
-        pytest.skip(f"real Market-1501 sample not found at {MARKET_MINI}")
-    return MARKET_MINI
+    """The 96 real Market-1501 images kept beside the repository (never copied in)."""
+    path = market_mini_path()
+    if not path.is_dir():
+        pytest.skip(market_mini_skip_reason(path))
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import csv
 import math
+import sys
+from importlib.util import find_spec
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MICRO = ROOT / "tests" / "micro_config.yaml"
+# Snakemake through the interpreter running the tests: a virtual environment that is not
+# activated has no `snakemake` on PATH, but its python has the module.
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+HAS_SNAKEMAKE = find_spec("snakemake") is not None
 
 
 def snakemake_command(
@@ -16,7 +22,7 @@ def snakemake_command(
 ) -> list[str]:
     """``snakemake`` in ``workdir`` on the micro config; ``cores=None`` for --unlock and co."""
     cmd = [
-        "snakemake",
+        *SNAKEMAKE,
         "--snakefile",
         str(ROOT / "Snakefile"),
         "--directory",

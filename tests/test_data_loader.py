@@ -1,6 +1,5 @@
 """Transforms, the image dataset and the training / evaluation loaders."""
 
-import os
 import re
 
 import numpy as np
@@ -17,7 +16,6 @@ from secret_core.data import (
     build_transforms,
     read_dataset,
 )
-from secret_core.data.loader import clear_image_cache
 from secret_core.data.transforms import random_erasing_transform
 from secret_core.errors import SecretError
 
@@ -133,27 +131,20 @@ def test_eval_loader_keeps_order(tiny_domain):
 
 def test_missing_image_names_the_file(tmp_path):
     records = [Record(str(tmp_path / "gone.jpg"), 1, 0)]
-    for cache in (False, True):
-        ds = ImageDataset(records, build_transforms(32, 16, train=False), cache=cache)
-        with pytest.raises(SecretError, match=r"gone\.jpg is missing"):
-            ds[0]
+    ds = ImageDataset(records, build_transforms(32, 16, train=False))
+    with pytest.raises(SecretError, match=r"gone\.jpg is missing"):
+        ds[0]
     (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
     ds = ImageDataset([Record(str(tmp_path / "broken.jpg"), 1, 0)], None)
     with pytest.raises(SecretError, match=r"broken\.jpg cannot be decoded"):
         ds[0]
 
 
-def test_cache_serves_decoded_images_and_notices_changes(tmp_path):
-    clear_image_cache()
-    path = tmp_path / "a.png"
-    Image.new("RGB", (16, 32), (255, 0, 0)).save(path)
-    tf = build_transforms(32, 16, False, normalize=False)
-    ds = ImageDataset([Record(str(path), 1, 0)], tf, cache=True)
-    assert ds[0]["images"][0].mean() == 1.0
-    Image.new("RGB", (16, 32), (0, 0, 255)).save(path)  # same size: the mtime tells
-    os.utime(path, ns=(1, 1))
-    assert ds[0]["images"][2].mean() == 1.0
-    clear_image_cache()
+def test_pixel_array_must_match_the_records():
+    records = [Record("a.jpg", 1, 0), Record("b.jpg", 2, 0)]
+    pixels = np.zeros((3, 32, 16, 3), dtype=np.uint8)
+    with pytest.raises(SecretError, match=r"3 images for 2 records"):
+        ImageDataset(records, build_transforms(32, 16, train=False, prepared=True), pixels=pixels)
 
 
 def _erase(cfg: RandomErasingConfig, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -19,8 +19,7 @@ PRETRAIN = {
     "weight_decay": 5e-4,
     "warmup_epochs": 0,
     "lr_steps": [],
-    "label_smoothing": 0.1,
-    "margin": 0.3,
+    "loss": {"ce": 1.0, "label_smoothing": 0.1, "triplet": {"kind": "soft_margin", "weight": 1.0}},
 }
 
 
@@ -35,9 +34,19 @@ def domain(tmp: Path, name: str, style: str, seed: int) -> str:
         "height": 32,
         "width": 16,
     }
-    summary = tmp / name / "summary.json"
-    prepare_dataset(name, {"synthetic": spec}, "", str(summary))
-    return str(summary)
+    folder = tmp / name
+    prepare_dataset(
+        name,
+        {"synthetic": spec},
+        "",
+        str(folder / "summary.json"),
+        height=32,
+        width=16,
+        pixels_path=str(folder / "pixels.npy"),
+        manifest_path=str(folder / "files.npz"),
+        failures_path=str(folder / "unreadable.txt"),
+    )
+    return str(folder / "summary.json")
 
 
 @pytest.fixture(scope="module")

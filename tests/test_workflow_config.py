@@ -302,3 +302,67 @@ def test_figure5_draws_the_mean_teacher_runs(variants):
     mr, naive = variants["secret_mr_mt"], variants["naive_secret_mt"]
     assert (mr["refine"], mr["cluster_on"]) == ("none", "separate")
     assert (naive["refine"], naive["cluster_on"]) == ("none", "concat")
+
+
+# --------------------------------------------------------------------------- command-line values
+def test_nested_command_line_strings_become_the_numbers_the_schema_wants():
+    """`--config 'adapt={k: 0.6}'` reaches the workflow as {"adapt": {"k": "0.6"}}."""
+    config = load("config.yaml")
+    config["adapt"].update(k="0.6", epochs="3", eps="0.5", lr_steps=[["2", "0.1"]])
+    config["amp"] = "false"
+    config["evaluation"].update(eta="0.5", eta_sweep=["0", "1.5"], rerank="True")
+    config["pretrain"]["loss"]["triplet"] = {"kind": "hinge", "margin": "0.3", "weight": "2"}
+    config["seeds"] = ["1", "2"]
+    config_check.validate_config(config, SCHEMA, validate)
+    assert config["adapt"]["k"] == 0.6 and config["adapt"]["epochs"] == 3
+    assert config["adapt"]["eps"] == 0.5 and config["adapt"]["lr_steps"] == [[2, 0.1]]
+    assert config["amp"] is False and config["evaluation"]["rerank"] is True
+    assert config["evaluation"]["eta"] == 0.5 and config["evaluation"]["eta_sweep"] == [0.0, 1.5]
+    assert config["pretrain"]["loss"]["triplet"] == {"kind": "hinge", "margin": 0.3, "weight": 2}
+    assert config["seeds"] == [1, 2]
+
+
+def test_strings_the_schema_takes_as_strings_stay_strings():
+    config = load("config.yaml")
+    config["adapt"]["eps"] = "auto"
+    config["device"] = "cpu"
+    config["datasets"]["synth_duke"]["synthetic"]["style"] = "123"
+    config_check.validate_config(config, SCHEMA, validate)
+    assert config["adapt"]["eps"] == "auto" and config["device"] == "cpu"
+    assert config["datasets"]["synth_duke"]["synthetic"]["style"] == "123"
+
+
+def test_a_string_that_is_no_number_is_still_one_clear_error():
+    config = load("config.yaml")
+    config["adapt"]["k"] = "high"
+    with pytest.raises(SecretError, match=r"adapt\.k"):
+        config_check.validate_config(config, SCHEMA, validate)
+
+
+def test_command_line_nested_dict_merges_into_the_config():
+    """What Snakemake does with --config adapt={k: 0.6}: parse, then merge key by key."""
+    from snakemake.cli import parse_config
+    from snakemake.utils import update_config
+
+    config = load("config.yaml")
+    update_config(config, parse_config(["adapt={k: 0.6}"]))
+    config_check.validate_config(config, SCHEMA, validate)
+    assert config["adapt"]["k"] == 0.6
+    assert config["adapt"]["epochs"] == load("config.yaml")["adapt"]["epochs"]
+
+
+def test_every_missing_dataset_is_named_in_one_line(tmp_path):
+    config = load("paper.yaml")
+    config["data_root"] = str(tmp_path)
+    with pytest.raises(SecretError) as info:
+        config_check.check_datasets(config)
+    message = str(info.value)
+    assert "\n" not in message
+    for name in config["datasets"]:
+        assert f"dataset '{name}'" in message
+
+
+def test_unknown_task_names_the_known_tasks():
+    config = load("config.yaml")
+    with pytest.raises(SecretError, match=r"unknown task 'duke2markt'.*duke2market"):
+        config_check.task_entry(config, "duke2markt")

@@ -1,8 +1,8 @@
 """End-to-end: Snakemake runs the real rules on a micro config and writes Table 1."""
 
+import csv
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import yaml
 from snakemake_cli import (
+    HAS_SNAKEMAKE,
     MICRO,
     check_epoch_outputs,
     check_table1,
@@ -25,7 +26,10 @@ TARGETS = (
     "results/uda/micro/secret/seed1/rank_list.png",
 )
 
-pytestmark = pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake not on PATH")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not HAS_SNAKEMAKE, reason="snakemake is not installed"),
+]
 
 
 def snakemake(workdir: Path, *args: str, configfile: Path = MICRO) -> subprocess.CompletedProcess:
@@ -134,3 +138,29 @@ def test_extending_epochs_plans_only_the_new_epochs(micro_run, tmp_path):
     assert {"pretrain_source", "prepare_dataset", "finetune"}.isdisjoint(jobs), jobs
     epochs = set(re.findall(r"epoch=(\d{3})", output))
     assert epochs == {"003"}, epochs
+
+
+# --------------------------------------------------------------------------- traps (issue 14)
+def test_nested_number_from_the_command_line_keeps_the_other_keys(micro_run):
+    """`--config 'adapt={k: 0.6}'` (as the README's K sweep shows) changes k only: the other
+    adapt keys stay (Snakemake merges nested dicts), so only refinement onwards reruns."""
+    result = snakemake(micro_run, "--dry-run", *TARGETS, "--config", "adapt={k: 0.6}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    jobs = planned_jobs(result.stdout + result.stderr)
+    assert jobs.get("refine", 0) > 0 and jobs.get("finetune_kept", 0) > 0
+    assert "pretrain_source" not in jobs and "prepare_dataset" not in jobs, jobs
+
+
+def test_summaries_and_tables_record_their_provenance(micro_run):
+    summary = json.loads((micro_run / "results/uda/micro/secret/seed1/summary.json").read_text())
+    record = summary["provenance"]
+    assert record["config"] == "tests/micro_config.yaml"
+    assert len(record["config_hash"]) == 16 and len(record["settings_hash"]) == 16
+    assert record["package_version"]
+    assert "git_commit" in record
+    with open(micro_run / "results" / "table1.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {row["config_hash"] for row in rows} == {record["config_hash"]}
+    assert all(row["config"] == "tests/micro_config.yaml" for row in rows)
+    markdown = (micro_run / "results" / "table1.md").read_text()
+    assert f"settings hash {record['config_hash']}" in markdown

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import signal
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from snakemake_cli import snakemake_command
+from snakemake_cli import HAS_SNAKEMAKE, snakemake_command
 
 TARGET = "results/uda/micro/secret/seed1/summary.json"
 EXP = "results/uda/micro/secret/seed1"
 
-pytestmark = pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake not on PATH")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not HAS_SNAKEMAKE, reason="snakemake is not installed"),
+]
 
 
 def command(workdir: Path, *extra: str) -> list[str]:

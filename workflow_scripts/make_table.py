@@ -2,6 +2,7 @@
 
 from secret_core.pipeline.reports import make_table
 from secret_core.pipeline.runner import run_stage
+from secret_core.provenance import from_snakemake
 
 run_stage(
     snakemake,
@@ -10,4 +11,5 @@ run_stage(
     settings=snakemake.params.settings,
     csv_path=snakemake.output.csv,
     md_path=snakemake.output.markdown,
+    provenance=from_snakemake(snakemake),
 )

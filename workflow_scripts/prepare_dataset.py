@@ -1,4 +1,4 @@
-"""Rule prepare_dataset: generate a synthetic domain or locate a real dataset."""
+"""Rule prepare_dataset: generate or locate a dataset, decode and check its images once."""
 
 from secret_core.pipeline.datasets import prepare_dataset
 from secret_core.pipeline.runner import run_stage
@@ -10,4 +10,9 @@ run_stage(
     entry=snakemake.params.settings["entry"],
     data_root=snakemake.params.settings["data_root"],
     summary_path=snakemake.output.summary,
+    height=snakemake.params.settings["height"],
+    width=snakemake.params.settings["width"],
+    pixels_path=snakemake.output.pixels,
+    manifest_path=snakemake.output.manifest,
+    failures_path=snakemake.params.failures,
 )

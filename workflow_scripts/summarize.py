@@ -2,6 +2,7 @@
 
 from secret_core.pipeline.runner import run_stage
 from secret_core.pipeline.summary import summarize_experiment
+from secret_core.provenance import from_snakemake
 
 run_stage(
     snakemake,
@@ -11,4 +12,5 @@ run_stage(
     summary_path=snakemake.output.summary,
     history_path=snakemake.output.history,
     curves_path=snakemake.output.curves,
+    provenance=from_snakemake(snakemake),
 )

@@ -34,13 +34,22 @@ def knn(
     k = min(int(k), n)
     index = faiss.IndexFlatIP(dim)
     if use_faiss_gpu(device):  # pragma: no cover - the CI machines have no GPU
+        # One upload of the database and one search call: faiss tiles the queries on the
+        # device itself (bounded temporary memory), so no per-chunk host <-> device round
+        # trips and synchronisations; only the N x k results come back, once.
         index = faiss.index_cpu_to_all_gpus(index)
-    index.add(feats)
-    sims = np.empty((n, k), dtype=np.float32)
-    idx = np.empty((n, k), dtype=np.int64)
-    for start in range(0, n, chunk_size):
-        stop = min(start + chunk_size, n)
-        sims[start:stop], idx[start:stop] = index.search(feats[start:stop], k)
+        index.add(feats)
+        sims, idx = index.search(feats, k)
+        sims = np.ascontiguousarray(sims, dtype=np.float32)
+        idx = np.ascontiguousarray(idx, dtype=np.int64)
+    else:
+        # On the CPU the chunks bound the scratch memory of the scan (chunk x N scores).
+        index.add(feats)
+        sims = np.empty((n, k), dtype=np.float32)
+        idx = np.empty((n, k), dtype=np.int64)
+        for start in range(0, n, chunk_size):
+            stop = min(start + chunk_size, n)
+            sims[start:stop], idx[start:stop] = index.search(feats[start:stop], k)
     _put_self_first(feats, sims, idx)
     return sims, idx
 

@@ -6,6 +6,11 @@ in around each transform. Like the P x K sampler, every pass over a training loa
 a function of its seed and worker count alone (the stages build one loader per epoch with a
 derived seed), and the data pipeline never consumes the global torch generator that the
 model (dropout, init) draws from.
+
+Pixels: the workflow's jobs pass the dataset's prepared array (``pixels``, decoded and
+resized once by the dataset rule, see :mod:`secret_core.data.prepared`); without it images
+are decoded from their files, as for library users with a folder of JPEGs. Both give
+identical tensors.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -27,12 +32,8 @@ from secret_core.data.sampler import PKSampler
 from secret_core.data.transforms import build_transforms
 from secret_core.errors import SecretError
 
-# Decoded images shared by every ImageDataset of the process that asks for caching: the
-# training stages build a new loader every epoch, so a per-dataset cache would be empty
-# each time. Keyed by (path, mtime, size) so a regenerated file is never served stale.
-CACHE_BUDGET_BYTES = 2 * 2**30
-_DECODED: dict[tuple[str, int, int], np.ndarray] = {}
-_decoded_bytes = 0
+if TYPE_CHECKING:
+    from secret_core.data.prepared import PixelArray
 
 
 def load_image(path: str) -> Image.Image:
@@ -47,29 +48,6 @@ def load_image(path: str) -> Image.Image:
         ) from None
     except (UnidentifiedImageError, OSError) as exc:
         raise SecretError(f"image {path} cannot be decoded ({exc}); replace or remove it") from None
-
-
-def _cached_image(path: str) -> Image.Image:
-    global _decoded_bytes
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return load_image(path)  # raises the SecretError naming the file
-    key = (path, st.st_mtime_ns, st.st_size)
-    array = _DECODED.get(key)
-    if array is None:
-        array = np.asarray(load_image(path))
-        if _decoded_bytes + array.nbytes <= CACHE_BUDGET_BYTES:
-            _DECODED[key] = array
-            _decoded_bytes += array.nbytes
-    return Image.fromarray(array)
-
-
-def clear_image_cache() -> None:
-    """Forget every cached decoded image (tests, or to free memory between stages)."""
-    global _decoded_bytes
-    _DECODED.clear()
-    _decoded_bytes = 0
 
 
 def _label_matrix(labels: np.ndarray | None, n: int) -> torch.Tensor:
@@ -90,10 +68,11 @@ class ImageDataset(Dataset):
     """Images of ``records`` with per-branch labels (N x B ints, -1 = ignored by that branch).
 
     Items are dicts: ``images`` FloatTensor[3, H, W], ``labels`` LongTensor[B], ``index``
-    (position in ``records``) and ``camid``. With ``cache`` decoded images stay in memory
-    (process-wide, see ``CACHE_BUDGET_BYTES``): small synthetic sets are otherwise re-read
-    every epoch and decoding dominates a CPU epoch. With ``seed`` the transform draws from a
-    private random state (see the module docstring); without it, from torch's global one.
+    (position in ``records``) and ``camid``. With ``pixels`` (one uint8 image per record,
+    already at the model size) images come from that array and ``transform`` must be built
+    with ``prepared=True``; without it they are decoded from the records' files. With
+    ``seed`` the transform draws from a private random state (see the module docstring);
+    without it, from torch's global one.
     """
 
     def __init__(
@@ -101,14 +80,19 @@ class ImageDataset(Dataset):
         records: Sequence[Record],
         transform: Any,
         labels: np.ndarray | None = None,
-        cache: bool = False,
         seed: int | None = None,
+        pixels: PixelArray | np.ndarray | None = None,
     ) -> None:
         self.records = list(records)
         self.transform = transform
         self.labels = _label_matrix(labels, len(self.records))
-        self.cache = cache
         self.seed = seed
+        if pixels is not None and len(pixels) != len(self.records):
+            raise SecretError(
+                f"the prepared pixel array has {len(pixels)} images for {len(self.records)} "
+                "records; rerun the dataset rule"
+            )
+        self.pixels = pixels
         self._rng_state: torch.Tensor | None = None
         self._rng_owner: tuple[int, int] | None = None
 
@@ -119,11 +103,12 @@ class ImageDataset(Dataset):
     def __len__(self) -> int:
         return len(self.records)
 
-    def _image(self, index: int) -> Image.Image:
-        path = self.records[index].path
-        return _cached_image(path) if self.cache else load_image(path)
+    def _image(self, index: int) -> Image.Image | np.ndarray:
+        if self.pixels is not None:
+            return self.pixels[index]
+        return load_image(self.records[index].path)
 
-    def _transform(self, image: Image.Image) -> torch.Tensor:
+    def _transform(self, image: Image.Image | np.ndarray) -> torch.Tensor:
         if self.seed is None:
             return self.transform(image)
         info = torch.utils.data.get_worker_info()
@@ -181,12 +166,13 @@ def build_train_loader(
     random_erasing: float | RandomErasingConfig = 0.0,
     flip_p: float = 0.5,
     pad: int = 10,
-    cache: bool = True,
+    pixels: PixelArray | np.ndarray | None = None,
 ) -> DataLoader:
     """``iterations`` P x K batches drawn on ``sample_labels`` (-1 never drawn).
 
     ``labels`` (N x B) are what each branch trains on; ``sample_labels`` (N,) decide the
-    batches (the authors sample on the global branch's labels). Batches are dicts with
+    batches (the authors sample on the global branch's labels). ``pixels``: the records'
+    prepared images (see :class:`ImageDataset`). Batches are dicts with
     ``images`` [B,3,H,W], ``labels`` [B,nb], ``index`` [B] and ``camid`` [B].
     """
     if len(np.asarray(sample_labels)) != len(records):
@@ -195,9 +181,15 @@ def build_train_loader(
             f"{len(records)} records; pass one sampling label per record"
         )
     transform = build_transforms(
-        height, width, train=True, flip_p=flip_p, pad=pad, random_erasing=random_erasing
+        height,
+        width,
+        train=True,
+        flip_p=flip_p,
+        pad=pad,
+        random_erasing=random_erasing,
+        prepared=pixels is not None,
     )
-    dataset = ImageDataset(records, transform, labels, cache=cache, seed=seed)
+    dataset = ImageDataset(records, transform, labels, seed=seed, pixels=pixels)
     camids = np.array([r.camid for r in records], dtype=np.int64)
     sampler = PKSampler(sample_labels, num_instances, batch_size, iterations, seed, camids)
     return _PassSeededLoader(
@@ -218,12 +210,12 @@ def build_eval_loader(
     width: int,
     batch_size: int = 128,
     num_workers: int = 0,
-    cache: bool = False,
+    pixels: PixelArray | np.ndarray | None = None,
 ) -> DataLoader:
     """Records in their order, without augmentation (feature extraction)."""
-    transform = build_transforms(height, width, train=False)
+    transform = build_transforms(height, width, train=False, prepared=pixels is not None)
     return DataLoader(
-        ImageDataset(records, transform, cache=cache),
+        ImageDataset(records, transform, pixels=pixels),
         batch_size=batch_size,
         shuffle=False,
         num_workers=num_workers,

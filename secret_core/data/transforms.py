@@ -7,6 +7,8 @@ stages seed it per stage.
 
 from __future__ import annotations
 
+import numpy as np
+import torch
 from torchvision import transforms as T
 
 from secret_core.data.erasing import AUTHORS_ERASING_FILL, RandomErasingConfig
@@ -33,8 +35,14 @@ def build_transforms(
     pad: int = 10,
     random_erasing: float | RandomErasingConfig = 0.0,
     normalize: bool = True,
+    prepared: bool = False,
 ) -> T.Compose:
     """PIL image -> float tensor [3, height, width]; augmentation only when ``train``.
+
+    With ``prepared`` the input is a uint8 (height, width, 3) array already resized by the
+    dataset preparation (:mod:`secret_core.data.prepared`): the same flip, pad and crop run on
+    a uint8 tensor (the same random draws, pure pixel copies) and the conversion to float is
+    ToTensor's own ``x.float() / 255``, so the output is bit-identical to the JPEG path.
 
     Resizing is bicubic, as in the authors' code. Random erasing is off unless asked: the
     recipe uses it in target fine-tuning only, never in source pre-training. It runs after
@@ -54,13 +62,16 @@ def build_transforms(
         raise SecretError(
             f"image size {height}x{width} and pad {pad} must be positive (pad >= 0); fix the config"
         )
-    steps: list = [T.Resize((height, width), interpolation=T.InterpolationMode.BICUBIC)]
+    if prepared:
+        steps: list = [ArrayToTensor()]
+    else:
+        steps = [T.Resize((height, width), interpolation=T.InterpolationMode.BICUBIC)]
     if train:
         if flip_p > 0:
             steps.append(T.RandomHorizontalFlip(p=flip_p))
         if pad > 0:
             steps += [T.Pad(pad), T.RandomCrop((height, width))]
-    steps.append(T.ToTensor())
+    steps.append(UInt8ToFloat() if prepared else T.ToTensor())
     if normalize:
         steps.append(T.Normalize(IMAGENET_MEAN, IMAGENET_STD))
     if train and random_erasing.p > 0:
@@ -71,3 +82,20 @@ def build_transforms(
 def random_erasing_transform(cfg: RandomErasingConfig) -> T.RandomErasing:
     """torchvision's RandomErasing with every parameter from ``cfg`` (for normalised tensors)."""
     return T.RandomErasing(p=cfg.p, scale=cfg.area, ratio=cfg.aspect_ratio, value=list(cfg.fill))
+
+
+class ArrayToTensor:
+    """uint8 (H, W, 3) array -> uint8 tensor [3, H, W].
+
+    The image is copied out of the read-only memory map (torch wants writable memory).
+    """
+
+    def __call__(self, array: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.array(array, dtype=np.uint8, copy=True)).permute(2, 0, 1)
+
+
+class UInt8ToFloat:
+    """uint8 tensor -> float32 in [0, 1], computed exactly as ``T.ToTensor`` does."""
+
+    def __call__(self, image: torch.Tensor) -> torch.Tensor:
+        return image.contiguous().to(dtype=torch.get_default_dtype()).div(255)

@@ -8,7 +8,7 @@ import numpy as np
 
 from secret_core.evaluation import evaluate_features
 from secret_core.io import write_json
-from secret_core.pipeline.datasets import open_dataset
+from secret_core.pipeline.datasets import open_dataset, split_pixels
 from secret_core.pipeline.features import features_of
 from secret_core.pipeline.runner import get_logger
 
@@ -27,8 +27,16 @@ def evaluate_checkpoint(
     log = get_logger()
     dataset = open_dataset(data_summary)
     use_teacher = settings["mean_teacher"]
-    qf = features_of(model_path, dataset.query, settings, use_teacher)
-    gf = features_of(model_path, dataset.gallery, settings, use_teacher)
+    qf, gf = (
+        features_of(
+            model_path,
+            getattr(dataset, split),
+            settings,
+            use_teacher,
+            split_pixels(data_summary, dataset, split, settings["model"]),
+        )
+        for split in ("query", "gallery")
+    )
     q_pids, q_cams = _ids(dataset.query)
     g_pids, g_cams = _ids(dataset.gallery)
 
@@ -92,8 +100,16 @@ def draw_rank_lists(
 
     dataset = open_dataset(data_summary)
     use_teacher = settings["mean_teacher"]
-    qf = features_of(model_path, dataset.query, settings, use_teacher)
-    gf = features_of(model_path, dataset.gallery, settings, use_teacher)
+    qf, gf = (
+        features_of(
+            model_path,
+            getattr(dataset, split),
+            settings,
+            use_teacher,
+            split_pixels(data_summary, dataset, split, settings["model"]),
+        )
+        for split in ("query", "gallery")
+    )
     distmat = feature_distance(qf, gf, "global")
     draw_rank_list(
         dataset.query,

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from secret_core.provenance import describe
 from secret_core.reporting.tables import (
     TABLE_ROWS,
     TABLE_TITLES,
@@ -38,21 +39,57 @@ def joint_note(summaries: Mapping[tuple[str, str], Sequence[Mapping]]) -> str:
     )
 
 
+# CSV columns that say what made a table (the same in every row).
+PROVENANCE_COLUMNS = ("package_version", "git_commit", "config", "config_hash")
+
+# The paper's tasks in words, for notes about synthetic stand-ins ("duke2market stands in for
+# duke2market" tells a reader nothing).
+PAPER_TASK_WORDS = {
+    "duke2market": "DukeMTMC-reID → Market-1501",
+    "market2duke": "Market-1501 → DukeMTMC-reID",
+    "market2msmt": "Market-1501 → MSMT17",
+}
+
+
+def stand_in_note(stands_in_for: Mapping[str, str | None]) -> str | None:
+    """The table note naming the real task each synthetic task stands in for, or None.
+
+    Known paper tasks are spelled out; a free-text entry is kept unless it only repeats the
+    task's own name (which says nothing).
+    """
+    pairs = []
+    for task, real in stands_in_for.items():
+        if not real:
+            continue
+        words = PAPER_TASK_WORDS.get(real, real)
+        if words == task:
+            continue
+        pairs.append(f"{task} is a synthetic stand-in for {words}")
+    if not pairs:
+        return None
+    return f"Synthetic stand-ins ({'; '.join(pairs)}): paper values are not comparable and are not shown."
+
+
 def make_table(
-    summary_paths: Sequence[str], settings: dict[str, Any], csv_path: str, md_path: str
+    summary_paths: Sequence[str],
+    settings: dict[str, Any],
+    csv_path: str,
+    md_path: str,
+    provenance: Mapping[str, Any] | None = None,
 ) -> None:
+    """Write one paper table; ``provenance`` goes into every CSV row and the Markdown notes."""
     name = settings["name"]
     summaries = load_summaries(summary_paths)
     rows = build_table(name, summaries, settings["tasks"], settings["paper_tasks"])
     notes = ["Measured at the final epoch. 'Source only' is the starting model (epoch 0)."]
     if any(row.feature == "joint" for row in TABLE_ROWS[name]):
         notes.append(joint_note(summaries))
-    stand_ins = {t: p for t, p in settings.get("stands_in_for", {}).items() if p}
+    stand_ins = stand_in_note(settings.get("stands_in_for", {}))
     if stand_ins:
-        pairs = ", ".join(f"{t} stands in for {p}" for t, p in stand_ins.items())
-        notes.append(
-            f"Synthetic stand-ins ({pairs}): paper values are not comparable and are not shown."
-        )
+        notes.append(stand_ins)
+    if provenance is not None:
+        rows = [{**row, **{key: provenance.get(key) for key in PROVENANCE_COLUMNS}} for row in rows]
+        notes.append(describe(provenance))
     write_table(rows, Path(csv_path), Path(md_path), TABLE_TITLES[name], notes)
 
 

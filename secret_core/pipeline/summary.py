@@ -17,8 +17,13 @@ def summarize_experiment(
     summary_path: str,
     history_path: str,
     curves_path: str | None = None,
+    provenance: dict[str, Any] | None = None,
 ) -> None:
-    """Gather eval.json, refine.json and train.json of every epoch of one experiment."""
+    """Gather eval.json, refine.json and train.json of every epoch of one experiment.
+
+    ``provenance`` (see :mod:`secret_core.provenance`) is stored as is, so a number in the
+    summary can be traced to the code and config that made it.
+    """
     evals, refines, trains = {}, {}, {}
     for path in paths:
         record = read_json(path)
@@ -58,6 +63,7 @@ def summarize_experiment(
         "final_eta": evals[last].get("eta"),
         "final_eta_sweep": evals[last].get("eta_sweep", {}),
         "epochs": rows,
+        "provenance": provenance,
     }
     columns = list(dict.fromkeys(k for row in rows for k in row))
     buf = io.StringIO()

@@ -15,7 +15,7 @@ from secret_core.engine import build_optimizer, lr_function, save_checkpoint, tr
 from secret_core.io import load_arrays, write_json
 from secret_core.losses import LossConfig
 from secret_core.modeling import compute_centroids
-from secret_core.pipeline.datasets import open_dataset
+from secret_core.pipeline.datasets import open_dataset, split_pixels
 from secret_core.pipeline.models import new_model, restore, runtime_device
 from secret_core.pipeline.runner import get_logger
 from secret_core.seeding import derive_seed, seed_everything
@@ -43,12 +43,16 @@ def pretrain_source(
     seed_everything(seed)
     device = runtime_device(settings)
     dataset = open_dataset(data_summary)
+    pixels = split_pixels(data_summary, dataset, "train", model_cfg)
     pids = relabel([r.pid for r in dataset.train])
     num_ids = int(pids.max()) + 1
     labels = np.repeat(pids[:, None], len(BRANCHES), axis=1)
     log.info("source %s: %d ids, %d images", settings["dataset"], num_ids, len(pids))
-    bn_images = open_dataset(bn_summary).train if bn_summary else None
-    if bn_images is not None:
+    bn_images = bn_pixels = None
+    if bn_summary:
+        bn_dataset = open_dataset(bn_summary)
+        bn_images = bn_dataset.train
+        bn_pixels = split_pixels(bn_summary, bn_dataset, "train", model_cfg)
         log.info(
             "BatchNorm statistics adapted to %s (%d images)", settings["bn_domain"], len(bn_images)
         )
@@ -71,6 +75,7 @@ def pretrain_source(
             pids,
             num_instances=cfg["num_instances"],
             seed=derive_seed(seed, epoch),
+            pixels=pixels,
             **loader_args,
         )
         bn_batches = None
@@ -82,6 +87,7 @@ def pretrain_source(
                     np.arange(len(bn_images)),  # every image its own label: plain random batches
                     num_instances=1,
                     seed=derive_seed(seed, epoch, "bn_domain"),
+                    pixels=bn_pixels,
                     **loader_args,
                 )
             )

@@ -28,7 +28,12 @@ def validate_config(config: dict, schema_path: str | Path, validate: Callable) -
 
     ``snakemake.utils.validate`` reports about ten lines per problem; users need the key and
     the allowed values, so the first error is re-stated as one line naming its key path.
+    Strings from the command line (``--config 'adapt={k: 0.6}'``) are first converted where
+    the schema wants a number, integer or boolean (see :mod:`secret_core.workflow.coerce`).
     """
+    from secret_core.workflow.coerce import coerce_config
+
+    coerce_config(config, yaml.safe_load(Path(schema_path).read_text()))
     try:
         validate(config, str(schema_path), set_default=True)
     except Exception as exc:  # snakemake raises WorkflowError wrapping jsonschema's error
@@ -94,6 +99,40 @@ def _one_line_schema_error(config: dict, schema_path: str | Path) -> str | None:
     if error.validator == "enum":
         return f"config key '{key}': {error.instance!r} is not one of {error.validator_value}"
     return f"config key '{key}': {error.message}"
+
+
+def relative_paths(paths: list[str | Path], base: str | Path) -> list[str]:
+    """Configfile paths as a user reads them: relative to the workflow folder when inside it."""
+    out = []
+    for path in paths:
+        try:
+            out.append(str(Path(path).resolve().relative_to(Path(base).resolve())))
+        except ValueError:
+            out.append(str(path))
+    return out
+
+
+def check_persistence_backend(workflow: Any) -> None:
+    """Refuse to plan with a metadata backend other than the one ``profiles/default`` sets.
+
+    Snakemake decides that a finished job is out of date by comparing its params with the
+    metadata recorded when it ran. Metadata written by one backend is invisible to the other,
+    and a job without metadata counts as up to date: after a run with the file backend, a run
+    with ``db`` (or the reverse) would accept every result of another config. Jobs that
+    Snakemake spawns itself (cluster job steps) are not checked: they plan nothing.
+    """
+    from snakemake.settings.enums import PersistenceBackend
+    from snakemake_interface_executor_plugins.settings import ExecMode
+
+    if workflow.exec_mode != ExecMode.DEFAULT:
+        return
+    backend = workflow.workflow_settings.persistence_backend
+    if backend != PersistenceBackend.DB:
+        raise SecretError(
+            f"job metadata backend is '{backend.item_to_choice()}', but this workflow keeps it "
+            "in 'db' (set by profiles/default/, which --workflow-profile none turns off): add "
+            "--persistence-backend db"
+        )
 
 
 # --------------------------------------------------------------------------- variants
@@ -163,13 +202,37 @@ def used_datasets(config: Mapping) -> list[str]:
 
 
 def check_datasets(config: Mapping) -> None:
-    """Stop before any job when a real dataset the config uses is not where it says."""
+    """Stop before any job when real datasets the config uses are not where it says.
+
+    Every dataset is checked and all problems are named in one message: a user setting up
+    three datasets should not discover them missing one run at a time.
+    """
     from secret_core.data import check_layout
 
+    problems = []
     for name in used_datasets(config):
         entry = dataset_entry(config, name)
         if "path" in entry:
-            check_layout(dataset_path(config, name), entry.get("layout", "auto"))
+            try:
+                check_layout(dataset_path(config, name), entry.get("layout", "auto"))
+            except SecretError as exc:
+                problems.append(f"dataset '{name}': {exc}")
+    if len(problems) == 1:
+        raise SecretError(problems[0])
+    if problems:
+        raise SecretError(
+            f"{len(problems)} datasets of the config are missing or unrecognised: "
+            + " | ".join(problems)
+        )
+
+
+def task_entry(config: Mapping, task: str) -> dict:
+    """The config entry of UDA task ``task``; one line naming the known tasks otherwise."""
+    try:
+        return dict(config["tasks"][task])
+    except KeyError:
+        known = ", ".join(sorted(config.get("tasks", {})))
+        raise SecretError(f"unknown task '{task}' in the target path; tasks: {known}") from None
 
 
 def target_dataset(config: Mapping, setting: str, task: str) -> str:
@@ -388,9 +451,18 @@ def _finetune_loss(loss: Mapping, mean_teacher: bool) -> dict:
 
 
 def prepare_settings(config: Mapping, name: str) -> dict:
-    """The params of a dataset job: how to make or find it, not how tables name it."""
+    """The params of a dataset job: how to make or find it and the size its pixels are
+    stored at (the model's input), not how tables name it."""
     entry = {k: v for k, v in dataset_entry(config, name).items() if k != "paper_dataset"}
-    return canonical({"entry": entry, "data_root": config.get("data_root", "")})
+    model = config["model"]
+    return canonical(
+        {
+            "entry": entry,
+            "data_root": config.get("data_root", ""),
+            "height": model["height"],
+            "width": model["width"],
+        }
+    )
 
 
 def _extract_settings(config: Mapping, epoch: int, mean_teacher: bool) -> dict:

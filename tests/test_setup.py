@@ -1,0 +1,61 @@
+"""What a newcomer meets before any result: the Makefile, test markers, skips and installs."""
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import MARKET_MINI_ENV, market_mini_path, market_mini_skip_reason
+
+ROOT = Path(__file__).resolve().parent.parent
+TOOLS = ("snakemake", "ruff", "snakefmt", "pytest", "pip")
+
+
+def test_makefile_runs_every_tool_through_python():
+    """`make PYTHON=.venv/bin/python3 demo` must not need the venv on PATH."""
+    recipes = [
+        line.strip()
+        for line in (ROOT / "Makefile").read_text().splitlines()
+        if line.startswith("\t")
+    ]
+    bare = [line for line in recipes if line.split()[0] in TOOLS]
+    assert not bare, f"call these through $(PYTHON) -m: {bare}"
+
+
+def test_every_test_module_that_runs_snakemake_is_marked_slow():
+    """`pytest -m "not slow"` is the fast development command: no Snakemake run in it."""
+    runs_snakemake = re.compile(r"snakemake_command\(|SNAKEMAKE\b")
+    unmarked = []
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        text = path.read_text()
+        if path.name == Path(__file__).name or not runs_snakemake.search(text):
+            continue
+        if "pytest.mark.slow" not in text:
+            unmarked.append(path.name)
+    assert not unmarked, f"run Snakemake but are not marked slow: {unmarked}"
+
+
+def test_market_sample_skip_says_what_it_is_and_how_to_provide_it(monkeypatch, tmp_path):
+    monkeypatch.setenv(MARKET_MINI_ENV, str(tmp_path / "mine"))
+    path = market_mini_path()
+    assert path == tmp_path / "mine"
+    reason = market_mini_skip_reason(path)
+    assert "96 real Market-1501 images" in reason and "official layout" in reason
+    assert "licence" in reason and MARKET_MINI_ENV in reason and str(path) in reason
+
+
+def test_slurm_test_installs_nothing_unless_asked(monkeypatch):
+    import test_workflow_slurm as slurm
+
+    monkeypatch.delenv(slurm.INSTALL_ENV, raising=False)
+    monkeypatch.setattr(slurm, "_missing_programs", lambda: ["sbatch"])
+
+    def no_install(*args, **kwargs):
+        raise AssertionError(f"installed without {slurm.INSTALL_ENV}=1: {args}")
+
+    monkeypatch.setattr(slurm.subprocess, "run", no_install)
+    with pytest.raises(pytest.skip.Exception, match=slurm.INSTALL_ENV):
+        slurm._ensure_slurm_installed()
+
+
+def test_ci_opts_in_to_installing_slurm():
+    assert "SECRET_INSTALL_SLURM=1" in (ROOT / ".ci" / "run").read_text()

@@ -1,0 +1,99 @@
+"""Stages that need no torch never import it: each runs in its own job, and importing torch
+costs seconds and most of a GiB there (a clustering job's whole budget at demo size).
+
+Each test starts a fresh interpreter, runs exactly the imports of the stage's workflow
+script plus the thread set-up every stage goes through, and checks ``sys.modules``.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = ROOT / "workflow_scripts"
+TORCH_FREE = ("cluster", "refine", "summarize", "make_table", "make_figure", "prepare_dataset")
+NEEDS_TORCH = ("extract", "finetune", "evaluate", "rank_list", "pretrain", "init_model")
+
+
+def _imports(script: Path) -> str:
+    """The import statements of a workflow script, as source."""
+    tree = ast.parse(script.read_text())
+    nodes = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    return "\n".join(ast.unparse(n) for n in nodes)
+
+
+def _fresh(code: str) -> dict:
+    """Run ``code`` in a new interpreter (PYTHONPATH = this checkout); it prints JSON."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_every_script_is_classified() -> None:
+    names = {p.stem for p in SCRIPTS.glob("*.py")}
+    assert names == set(TORCH_FREE) | set(NEEDS_TORCH)
+
+
+@pytest.mark.parametrize("stage", TORCH_FREE)
+def test_torch_free_stage_entry_path(stage: str) -> None:
+    code = (
+        "import json, sys\n"
+        + _imports(SCRIPTS / f"{stage}.py")
+        + "\nfrom secret_core.device import configure_threads\nconfigure_threads(1)\n"
+        "print(json.dumps({'torch': 'torch' in sys.modules,"
+        " 'torchvision': 'torchvision' in sys.modules}))"
+    )
+    assert _fresh(code) == {"torch": False, "torchvision": False}
+
+
+def test_cluster_stage_runs_without_torch(tmp_path: Path) -> None:
+    """Not only the imports: a whole clustering call (faiss, Jaccard, DBSCAN) stays torch-free."""
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(6, 16))
+    feats = np.repeat(centres, 8, axis=0) + 0.05 * rng.normal(size=(48, 16))
+    feats /= np.linalg.norm(feats, axis=1, keepdims=True)
+    np.savez(tmp_path / "features.npz", **{b: feats for b in ("global", "top", "bottom")})
+    settings = {
+        "space": "global",
+        "k1": 6,
+        "k2": 2,
+        "device": "cpu",
+        "max_distance": 1.0,
+        "eps": 0.6,
+        "rho": 0.05,
+        "min_samples": 2,
+        "run": {"epoch": 1},
+    }
+    code = f"""
+import json, sys
+from types import SimpleNamespace
+from secret_core.pipeline.pseudo_labels import cluster_space
+from secret_core.pipeline.runner import run_stage
+snakemake = SimpleNamespace(log=[{str(tmp_path / "cluster.log")!r}], threads=1, rule="cluster")
+run_stage(snakemake, cluster_space, features_path={str(tmp_path / "features.npz")!r},
+          eps_from=[], settings={settings!r}, labels_path={str(tmp_path / "labels.npy")!r},
+          stats_path={str(tmp_path / "stats.json")!r})
+print(json.dumps({{'torch': 'torch' in sys.modules}}))
+"""
+    assert _fresh(code) == {"torch": False}
+    assert np.load(tmp_path / "labels.npy").max() >= 1
+
+
+def test_torch_stage_threads_are_bounded() -> None:
+    """Stages that import torch still get their thread bound (set after torch is loaded)."""
+    code = (
+        "import json, torch\nfrom secret_core.device import configure_threads\n"
+        "configure_threads(1)\nprint(json.dumps({'threads': torch.get_num_threads()}))"
+    )
+    assert _fresh(code) == {"threads": 1}
