@@ -47,9 +47,22 @@ def load_config(path: str) -> tuple[dict, dict]:
 
 
 def _dataset(config: dict, name: str) -> str:
-    summary = f"results/data/{name}/summary.json"
+    """The dataset's summary, prepared (generated, decoded to pixels) as the rule does."""
+    folder = f"results/data/{name}"
+    summary = f"{folder}/summary.json"
     if not Path(summary).is_file():
-        prepare_dataset(name, config["datasets"][name], config.get("data_root", ""), summary)
+        settings = config_check.prepare_settings(config, name)
+        prepare_dataset(
+            name,
+            settings["entry"],
+            settings["data_root"],
+            summary,
+            height=settings["height"],
+            width=settings["width"],
+            pixels_path=f"{folder}/pixels.npy",
+            manifest_path=f"{folder}/files.npz",
+            failures_path=f"{folder}/logs/unreadable.txt",
+        )
     return summary
 
 
