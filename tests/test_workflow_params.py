@@ -76,6 +76,7 @@ EXPECTED: dict[str, set[str]] = {
     "adapt.min_samples": {"cluster"},
     "adapt.eps": {"cluster"},
     "adapt.rho": {"cluster"},
+    "adapt.eps_neighbours": {"cluster"},
     "adapt.max_distance": {"cluster"},
     "adapt.k": {"refine", "figure", "dag"},
     "adapt.denominator": {"refine"},

@@ -48,6 +48,12 @@ class SyntheticDomainSpec:
     by 2+ of ``num_cameras`` cameras (None: the style's own count) with
     ``images_per_id_per_camera`` shots per camera: an int, or ``[lo, hi]`` drawn per
     identity and camera. ``style`` names a :data:`DOMAIN_STYLES` entry (the "domain").
+
+    ``tracklet_length`` > 1 groups an identity's consecutive shots in one camera into
+    tracklets of up to that many frames that share the camera crop, view, scale, position
+    and occluder and differ by the walking stride, a few pixels of detector jitter and the
+    sensor noise: real training splits are sampled from tracklets (near-duplicate frames),
+    while 1 (the default) renders every shot independently, as generator version 2 did.
     """
 
     name: str
@@ -59,6 +65,7 @@ class SyntheticDomainSpec:
     images_per_id_per_camera: int | tuple[int, int] | list[int] = 2
     height: int = 128
     width: int = 64
+    tracklet_length: int = 1
 
     def cameras(self) -> int:
         """The camera count, resolved against the style's default."""
@@ -96,6 +103,7 @@ class SyntheticDomainSpec:
             ("images_per_id_per_camera", 1 <= lo <= hi, "at least 1 (and lo <= hi)"),
             ("height", self.height >= 16, "at least 16"),
             ("width", self.width >= 8, "at least 8"),
+            ("tracklet_length", self.tracklet_length >= 1, "at least 1"),
         ]
         for key, ok, need in checks:
             if not ok:
@@ -111,6 +119,7 @@ class Shot(NamedTuple):
     cam: int
     key: tuple[int, ...]  # seed parts, unique per shot
     crop: float | None = None
+    track: tuple[int, ...] | None = None  # seed parts of the shot's tracklet (pose), if any
 
 
 def _seed(spec: SyntheticDomainSpec, *parts: int) -> np.random.Generator:
@@ -150,7 +159,10 @@ def _plan(spec: SyntheticDomainSpec, num_extra: int) -> list[Shot]:
                 folder = "bounding_box_train" if not test else "bounding_box_test"
                 folder = "query" if is_query else folder
                 name = _market_name(pid, cam, next_frame(cam), 0 if is_query else shot + 1)
-                shots.append(Shot(folder, name, person, cam, (1, person, cam, shot)))
+                track = None
+                if spec.tracklet_length > 1:  # a query frame is its tracklet's first frame
+                    track = (4, person, cam, shot // spec.tracklet_length)
+                shots.append(Shot(folder, name, person, cam, (1, person, cam, shot), None, track))
     first_extra = spec.num_ids + spec.num_test_ids
     for j in range(num_extra):  # distractors: people outside train and test, gallery only
         cam = int(rng.integers(num_cams))
@@ -178,9 +190,17 @@ def _render_shots(folder: str, shots: list[Shot]) -> int:
     style: DomainStyle = _STATE["style"]
     for shot in shots:
         rng = _seed(spec, 5, *shot.key)
+        pose_rng = None if shot.track is None else _seed(spec, 5, *shot.track)
         ident = None if shot.person < 0 else _STATE["people"][shot.person]
         image = render(
-            ident, _STATE["cams"][shot.cam], style, spec.height, spec.width, rng, shot.crop
+            ident,
+            _STATE["cams"][shot.cam],
+            style,
+            spec.height,
+            spec.width,
+            rng,
+            shot.crop,
+            pose_rng=pose_rng,
         )
         image.save(Path(folder) / shot.folder / shot.name, quality=JPEG_QUALITY)
     return len(shots)
@@ -188,9 +208,12 @@ def _render_shots(folder: str, shots: list[Shot]) -> int:
 
 def _spec_json(spec: SyntheticDomainSpec) -> dict[str, Any]:
     """The spec as its JSON round trip, so a tuple and a list of the same values compare
-    equal when the marker is checked."""
+    equal when the marker is checked. ``tracklet_length`` 1 is left out: such domains are
+    the ones generator version 2 wrote, and their markers stay valid."""
     data = asdict(spec)
     data["num_cameras"] = spec.cameras()
+    if spec.tracklet_length == 1:
+        del data["tracklet_length"]
     return json.loads(json.dumps(data))
 
 
@@ -268,8 +291,7 @@ def generate_domain(
 def _build(spec: SyntheticDomainSpec, out: Path, workers: int) -> None:
     style = DOMAIN_STYLES[spec.style]
     num_extra = max(2, spec.num_test_ids // 10)
-    people_rng = _seed(spec, 1)
-    people = _sample_identities(spec.num_ids + spec.num_test_ids + num_extra, style, people_rng)
+    people = domain_identities(spec)
     cams = sample_cameras(style, spec.cameras(), _seed(spec, 2), spec.height, spec.width)
     shots = _plan(spec, num_extra)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}{_TMP_TAG}", dir=out.parent))
@@ -297,6 +319,15 @@ def _build(spec: SyntheticDomainSpec, out: Path, workers: int) -> None:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def domain_identities(spec: SyntheticDomainSpec) -> list[Identity]:
+    """The people of a domain as :func:`generate_domain` draws them: index ``pid - 1`` is
+    the identity written with that pid (training identities first, then test ones), so
+    measurements can join file names with clothing (``domain_stats.clothing_sharing``)."""
+    num_extra = max(2, spec.num_test_ids // 10)
+    style = DOMAIN_STYLES[spec.style]
+    return _sample_identities(spec.num_ids + spec.num_test_ids + num_extra, style, _seed(spec, 1))
 
 
 def sample_identities(count: int, rng: np.random.Generator, style: str = "synth_a"):

@@ -442,27 +442,40 @@ def render(
     width: int,
     rng: np.random.Generator,
     crop: float | None = None,
+    *,
+    pose_rng: np.random.Generator | None = None,
 ) -> Image.Image:
     """One shot of ``ident`` (None: scene only) by ``cam``, as a PIL RGB image.
 
     ``crop`` (0..1) keeps only the top part of the frame and stretches it back, which is
     what a bad detection (Market's "junk" boxes) looks like.
+
+    ``pose_rng``: the generator of the shot's tracklet. Frames of one tracklet pass
+    generators seeded alike, so they share the scene crop, view, scale, position, lean and
+    occluder; the walking stride, a few per cent of scale and position (detector jitter),
+    brightness flicker and noise still come from ``rng``. None: everything from ``rng``
+    (independent shots, in the draw order of generator version 2).
     """
-    offset = int(rng.integers(0, cam.scene.shape[1] - width + 1))
+    tracklet = pose_rng is not None
+    pose = pose_rng if tracklet else rng
+    offset = int(pose.integers(0, cam.scene.shape[1] - width + 1))
     img = cam.scene[:, offset : offset + width].copy()
     if ident is not None:
-        hp = rng.uniform(*cam.scale) * ident.height * height
-        foot = height * rng.uniform(0.955, 0.99)
-        facing = float(rng.choice([-1.0, 1.0]))
+        hp = pose.uniform(*cam.scale) * ident.height * height
+        foot = height * pose.uniform(0.955, 0.99)
+        facing = float(pose.choice([-1.0, 1.0]))
         stride = rng.uniform(0.0, 0.18) * hp
-        view = ("front", "back", "side")[rng.choice(3, p=cam.views)]
+        view = ("front", "back", "side")[pose.choice(3, p=cam.views)]
+        centre = width * (0.5 + pose.uniform(-style.shift, style.shift))
+        lean = cam.lean + pose.uniform(-0.02, 0.02)
+        if tracklet:  # the detector's box moves a little from frame to frame
+            hp *= rng.uniform(0.96, 1.04)
+            centre += width * rng.uniform(-0.03, 0.03)
         body = Body.of(ident, view, hp, foot, facing, stride)
-        centre = width * (0.5 + rng.uniform(-style.shift, style.shift))
-        lean = cam.lean + rng.uniform(-0.02, 0.02)
         yy, xx = _grid(height, width)
         _draw_person(img, ident, body, xx - centre - lean * (yy - foot), yy)
-    if rng.random() < style.occlusion:
-        _occlude(img, cam, rng)
+    if pose.random() < style.occlusion:
+        _occlude(img, cam, pose)
     img = img @ cam.mix.T
     img *= cam.brightness * rng.uniform(0.9, 1.1)
     np.clip(img, 0.0, 1.0, out=img)

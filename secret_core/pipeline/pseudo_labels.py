@@ -9,13 +9,14 @@ from typing import Any
 import numpy as np
 
 from secret_core import BRANCHES, MAX_DISTANCE
-from secret_core.clustering import choose_eps, cluster, jaccard_distance
+from secret_core.clustering import choose_eps, cluster, jaccard_distance, rho_for_size
 from secret_core.errors import SecretError
 from secret_core.io import load_arrays, read_json, save_arrays, write_json
 from secret_core.pipeline.datasets import open_dataset, train_ground_truth
 from secret_core.pipeline.runner import get_logger
 from secret_core.refinement import label_stats, mutual_refine, overall_consistency
 from secret_core.refinement.labels import reindex
+from secret_core.refinement.quality import label_accuracy
 
 
 def space_features(features: dict[str, np.ndarray], space: str) -> np.ndarray:
@@ -58,12 +59,14 @@ def cluster_space(
         max_distance=max_distance,
     )
     t_dist = time.perf_counter() - start
+    rho = None
     if settings["eps"] != "auto":
         eps, eps_source = float(settings["eps"]), "config"
     elif eps_from:
         eps, eps_source = float(read_json(eps_from[0])["eps"]), "epoch 1"
     else:
-        eps = choose_eps(dist, rho=settings["rho"], max_distance=max_distance)
+        rho = eps_rho(settings, feats.shape[0])
+        eps = choose_eps(dist, rho=rho, max_distance=max_distance)
         eps_source = "chosen"
     if eps >= max_distance:
         raise SecretError(
@@ -77,6 +80,7 @@ def cluster_space(
         "epoch": settings["run"]["epoch"],
         "eps": eps,
         "eps_source": eps_source,
+        "rho": rho,
         "num_clusters": n_clusters,
         "num_outliers": int((labels < 0).sum()),
         "num_samples": int(labels.size),
@@ -93,6 +97,15 @@ def cluster_space(
     )
     _save_npy(labels_path, np.asarray(labels, dtype=np.int64))
     write_json(stats_path, stats)
+
+
+def eps_rho(settings: dict[str, Any], num_samples: int) -> float:
+    """The rho of ``choose_eps``: ``adapt.eps_neighbours / (N - 1)`` when that is set (the
+    rule that transfers across target sizes, see ``rho_for_size``), else ``adapt.rho``."""
+    neighbours = settings.get("eps_neighbours")
+    if neighbours is not None:
+        return rho_for_size(num_samples, float(neighbours))
+    return float(settings["rho"])
 
 
 def _save_npy(path: str, array: np.ndarray) -> None:
@@ -138,6 +151,7 @@ def refine_labels(
     for branch in variant["branches"]:
         keep &= refined[branch] >= 0
     stats["trained_samples"] = int(keep.sum())
+    stats.update(training_set_stats(refined[variant["branches"][0]], keep, gt))
     log.info(
         "refined: %d of %d samples keep a label in every branch; consistency %s",
         stats["trained_samples"],
@@ -146,6 +160,30 @@ def refine_labels(
     )
     save_arrays(out_labels, **refined)
     write_json(out_stats, stats)
+
+
+def training_set_stats(
+    labels: np.ndarray, keep: np.ndarray, gt: np.ndarray
+) -> dict[str, float | int | None]:
+    """What the epoch really trains on, beyond the per-branch refined accuracy.
+
+    The per-branch accuracy counts every sample that keeps a label in that branch, but only
+    the samples labelled in every used branch train (``keep``); the diagnosis of issue 11
+    needs the size, the identity coverage and the purity of that set, and the number of true
+    identities to read the cluster counts against. ``labels``: the first branch's labels,
+    which the PK sampler draws from.
+    """
+    n = len(gt)
+    kept_labels = np.where(keep, labels, -1)
+    acc = label_accuracy(kept_labels, gt)["accuracy"] if keep.any() else float("nan")
+    return {
+        "num_samples": int(n),
+        "true_ids": int(np.unique(gt).size),
+        "coverage": float(keep.sum() / n) if n else 0.0,
+        "trained_ids": int(np.unique(gt[keep]).size),
+        "trained_clusters": int(np.unique(labels[keep]).size),
+        "trained_accuracy": None if np.isnan(acc) else float(acc),
+    }
 
 
 def branch_labels(

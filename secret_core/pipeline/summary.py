@@ -43,13 +43,17 @@ def summarize_experiment(
             row["consistency"] = ref.get("consistency")
             row["consistency_refined"] = ref.get("consistency_refined")
             row["trained_samples"] = ref.get("trained_samples")
+            for key in _TRAINING_SET_KEYS:
+                row[key] = ref.get(key)
             for space, stats in ref["clustered"].items():
                 row[f"{space}_clusters"] = stats.get("num_clusters")
+                row[f"{space}_outliers"] = stats.get("num_outliers")
                 row[f"{space}_accuracy"] = stats.get("accuracy")
             for branch, stats in ref["refined"].items():
                 row[f"{branch}_refined_accuracy"] = stats.get("accuracy")
+                row[f"{branch}_refined_labelled"] = stats.get("num_labelled")
         if epoch in trains:  # timings stay in the benchmark files: history must be reproducible
-            row["train_loss"] = trains[epoch].get("losses", {}).get("total")
+            row.update(_training_columns(trains[epoch]))
         rows.append(row)
     summary = {
         "run": settings["run"],
@@ -70,6 +74,34 @@ def summarize_experiment(
     if curves_path:
         _draw_curves(summary, curves_path)
     write_json(summary_path, summary)
+
+
+# Columns of refine.json's training-set block (``pseudo_labels.training_set_stats``).
+_TRAINING_SET_KEYS = (
+    "num_samples",
+    "true_ids",
+    "coverage",
+    "trained_ids",
+    "trained_clusters",
+    "trained_accuracy",
+)
+
+
+def _training_columns(record: dict[str, Any]) -> dict[str, Any]:
+    """Loss, iterations, samples drawn and per-branch train accuracy of one epoch.
+
+    ``passes`` (samples drawn / samples that keep a label) and the train accuracy together
+    say whether the kept images are memorised (many passes, accuracy near 1) or barely
+    seen (under one pass): the two failure modes the diagnosis must tell apart.
+    """
+    row: dict[str, Any] = {"train_loss": record.get("losses", {}).get("total")}
+    row["train_iterations"] = record.get("iterations", 0)
+    seen, kept = record.get("samples_seen"), record.get("trained_samples")
+    row["samples_seen"] = seen
+    row["passes"] = seen / kept if seen is not None and kept else None
+    for branch, value in record.get("accuracy", {}).items():
+        row[f"{branch}_train_accuracy"] = value
+    return row
 
 
 def _draw_curves(summary: dict[str, Any], curves_path: str) -> None:

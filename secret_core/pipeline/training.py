@@ -274,6 +274,7 @@ def finetune_epoch(
             "trained_samples": trainable,
             "num_samples": len(labels),
             "num_classes": num_classes,
+            "samples_seen": int(stats["iterations"]) * int(settings["batch_size"]),
             "seconds": time.perf_counter() - start,
             **_plain(stats),
         },

@@ -62,7 +62,8 @@ FINETUNE_KEYS = (
 )
 
 
-CLUSTER_KEYS = ("k1", "k2", "min_samples", "eps", "rho", "max_distance")
+# rho or eps_neighbours (whichever the config sets) is added by the cluster stage's settings
+CLUSTER_KEYS = ("k1", "k2", "min_samples", "eps", "max_distance")
 
 
 VARIANT_KEYS = {
@@ -207,7 +208,16 @@ def _cluster_settings(config: Mapping, setting: str, epoch: int, space: str) -> 
         "run": {"epoch": epoch},
         "space": space,
         **{key: adapt[key] for key in CLUSTER_KEYS},
+        **_eps_size_rule(adapt),
     }
+
+
+def _eps_size_rule(adapt: Mapping) -> dict:
+    """``eps_neighbours`` when the config sets it, else ``rho``: only the rule in use enters
+    the params, so configs without ``eps_neighbours`` keep theirs (no rerun)."""
+    if adapt.get("eps_neighbours") is not None:
+        return {"eps_neighbours": float(adapt["eps_neighbours"])}
+    return {"rho": adapt["rho"]} if "rho" in adapt else {}
 
 
 def _evaluate_settings(config: Mapping, epoch: int, mean_teacher: bool) -> dict:

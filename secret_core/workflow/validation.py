@@ -27,7 +27,31 @@ def validate_config(config: dict, schema_path: str | Path, validate: Callable) -
         validate(config, str(schema_path), set_default=True)
     except Exception as exc:  # snakemake raises WorkflowError wrapping jsonschema's error
         raise SecretError(_one_line_schema_error(config, schema_path) or str(exc)) from None
+    for setting in ("adapt", "usl"):
+        if setting in config:
+            check_eps_rule(config, setting)
     check_combinations(config)
+
+
+def check_eps_rule(config: Mapping, setting: str) -> None:
+    """With ``eps: auto`` exactly one of ``rho`` and ``eps_neighbours`` says how eps is
+    chosen: both set would leave the reader guessing which one the run used."""
+    from secret_core.workflow.epochs import adapt_settings
+
+    adapt = adapt_settings(config, "usl" if setting == "usl" else "uda")
+    if adapt.get("eps") != "auto":
+        return
+    has_rho, has_rule = "rho" in adapt, adapt.get("eps_neighbours") is not None
+    if has_rho and has_rule and setting == "adapt":
+        raise SecretError(
+            "config: adapt.rho and adapt.eps_neighbours are both set; keep one "
+            "(eps_neighbours derives rho from the target's size)"
+        )
+    if not has_rho and not has_rule:
+        raise SecretError(
+            f"config: eps is auto in '{setting}' but neither adapt.rho nor "
+            "adapt.eps_neighbours is set; set one of them or give eps a number"
+        )
 
 
 def check_combinations(config: Mapping) -> None:

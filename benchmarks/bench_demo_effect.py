@@ -1,0 +1,177 @@
+"""Does the embedded default demonstrate the method? The goals of issue 11, with margins.
+
+    python benchmarks/bench_demo_effect.py [--configfile config/config.yaml] [--results results]
+    python benchmarks/bench_demo_effect.py --run [--cores 2]   # builds table1 + table3 first
+
+Reads each experiment's ``summary.json`` (per seed) under ``--results`` for the config's
+Table 1 and Table 3 tasks and seeds and prints one line per goal: PASS/FAIL, the margin
+(positive = met by that much, in mAP points or label-accuracy points) and the values behind
+it, per seed and for the mean over seeds. Goals whose experiments are missing print MISSING.
+``--run`` first runs ``snakemake --cores N results/table1.csv results/table3.csv`` and
+prints its wall time (the issue's budget: table1 <= 15 min on 2 cores). CI does not run
+this: it needs a full demo run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+Goal = tuple[str, float | None, str]  # name, margin (None: missing), detail
+
+
+def _summary(results: Path, task: str, variant: str, seed: int) -> dict | None:
+    path = results / "uda" / task / variant / f"seed{seed}" / "summary.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def final_map(summary: dict, feature: str = "global") -> float:
+    return 100.0 * float(summary["final"][feature]["mAP"])
+
+
+def start_map(summary: dict) -> float:
+    return 100.0 * float(summary["start"]["global"]["mAP"])
+
+
+def curve(summary: dict, column: str) -> list[float]:
+    """Per-epoch values of one history column (epochs >= 1 where present)."""
+    return [
+        float(row[column])
+        for row in summary["epochs"]
+        if row.get("epoch", 0) >= 1 and row.get(column) is not None
+    ]
+
+
+class Checker:
+    """Collects goals over seeds: each goal's margin per seed and of the seed means."""
+
+    def __init__(self, results: Path, seeds: list[int]) -> None:
+        self.results, self.seeds, self.goals = results, seeds, []
+
+    def values(self, task: str, variant: str, fn) -> list[float] | None:
+        out = []
+        for seed in self.seeds:
+            summary = _summary(self.results, task, variant, seed)
+            if summary is None:
+                return None
+            out.append(float(fn(summary)))
+        return out
+
+    def greater(self, name: str, big: list | None, small: list | None, need: float = 0.0):
+        """Goal: big - small >= need (need 0: >=), on the mean and on every seed."""
+        if big is None or small is None:
+            self.goals.append((name, None, "experiments missing"))
+            return
+        diffs = [b - s - need for b, s in zip(big, small, strict=True)]
+        mean = float(np.mean(big) - np.mean(small) - need)
+        detail = f"mean {np.mean(big):.1f} vs {np.mean(small):.1f}" + (
+            "; per seed " + ", ".join(f"{d:+.1f}" for d in diffs) if len(diffs) > 1 else ""
+        )
+        self.goals.append((name, mean, detail))
+
+
+def check(config: dict, results: Path) -> list[Goal]:
+    seeds = [int(s) for s in config.get("seeds", [1])]
+    tasks1 = list(config["tasks"])
+    tasks3 = config.get("table_tasks", {}).get("table3", tasks1[:2])
+    fig_task = config.get("figure_task", tasks3[0])
+    c = Checker(results, seeds)
+    for task in tasks1:
+        secret = c.values(task, "secret", final_map)
+        c.greater(
+            f"T1 {task}: SECRET - Source only >= 5",
+            secret,
+            c.values(task, "secret", start_map),
+            need=5.0,
+        )
+        mt = c.values(task, "secret_mt", final_map)
+        c.greater(f"T1 {task}: SECRET(MT) >= SECRET", mt, secret)
+        for variant, label in (("secret", "SECRET"), ("secret_mt", "SECRET(MT)")):
+            joint = c.values(task, variant, lambda s: final_map(s, "joint"))
+            c.greater(
+                f"T1 {task}: {label}-Joint >= {label}", joint, c.values(task, variant, final_map)
+            )
+            c.greater(
+                f"T1 {task}: {label} no collapse (final >= best - 1)",
+                c.values(task, variant, final_map),
+                c.values(task, variant, lambda s: max(100 * m for m in curve(s, "global_mAP"))),
+                need=-1.0,
+            )
+    for task in tasks3:
+        v = {
+            name: c.values(task, name, final_map)
+            for name in ("baseline", "secret_mr", "naive_secret", "secret_t", "secret_b", "secret")
+        }
+        c.greater(f"T3 {task}: SECRET-MR > Baseline", v["secret_mr"], v["baseline"])
+        c.greater(f"T3 {task}: SECRET > SECRET-MR", v["secret"], v["secret_mr"])
+        for part in ("secret_t", "secret_b"):
+            label = "SECRET-T" if part == "secret_t" else "SECRET-B"
+            c.greater(f"T3 {task}: {label} >= SECRET-MR", v[part], v["secret_mr"])
+            c.greater(f"T3 {task}: SECRET >= {label}", v["secret"], v[part])
+        c.greater(f"T3 {task}: SECRET > naive SECRET", v["secret"], v["naive_secret"])
+    for column, label in (
+        ("global_refined_accuracy", "refined accuracy"),
+        ("trained_samples", "trained images"),
+    ):
+        scale = 100.0 if "accuracy" in column else 1.0
+        c.greater(
+            f"Fig5 {fig_task}: SECRET {label} rises (last epoch > first)",
+            c.values(fig_task, "secret", lambda s, col=column, k=scale: k * curve(s, col)[-1]),
+            c.values(fig_task, "secret", lambda s, col=column, k=scale: k * curve(s, col)[0]),
+        )
+    for other in ("secret_mr", "naive_secret"):
+        mins = []
+        for seed in seeds:
+            a = _summary(results, fig_task, "secret", seed)
+            b = _summary(results, fig_task, other, seed)
+            if a is None or b is None:
+                mins = None
+                break
+            ours, theirs = curve(a, "global_refined_accuracy"), curve(b, "global_refined_accuracy")
+            mins.append(100 * min(x - y for x, y in zip(ours, theirs, strict=False)))
+        c.goals.append(
+            (
+                f"Fig5 {fig_task}: SECRET refined accuracy > {other} at every epoch",
+                None if mins is None else float(np.mean(mins)),
+                ""
+                if mins is None
+                else "smallest gap per seed " + ", ".join(f"{m:+.1f}" for m in mins),
+            )
+        )
+    return c.goals
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configfile", default="config/config.yaml")
+    parser.add_argument("--results", default="results")
+    parser.add_argument("--run", action="store_true", help="build table1 and table3 first")
+    parser.add_argument("--cores", type=int, default=2)
+    args = parser.parse_args()
+    config = yaml.safe_load(Path(args.configfile).read_text())
+    if args.run:
+        for target in ("results/table1.csv", "results/table3.csv"):
+            start = time.perf_counter()
+            cmd = ["snakemake", "--cores", str(args.cores), "--configfile", args.configfile, target]
+            subprocess.run(cmd, check=True)
+            print(f"{target}: {time.perf_counter() - start:.0f} s wall", flush=True)
+    goals = check(config, Path(args.results))
+    failed = 0
+    for name, margin, detail in goals:
+        status = "MISSING" if margin is None else "PASS" if margin >= 0 else "FAIL"
+        failed += status != "PASS"
+        shown = "" if margin is None else f"{margin:+6.1f}"
+        print(f"{status:7s} {shown:>7s}  {name}  ({detail})")
+    print(f"{len(goals) - failed} of {len(goals)} goals met")
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""benchmarks/bench_demo_effect.py on fabricated summaries: margins and PASS/FAIL."""
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_demo_effect import check  # noqa: E402
+
+FINAL = {  # variant -> final global mAP (joint = +1)
+    "baseline": 0.40,
+    "secret_mr": 0.42,
+    "naive_secret": 0.41,
+    "secret_t": 0.44,
+    "secret_b": 0.45,
+    "secret": 0.47,
+    "secret_mt": 0.50,
+}
+
+
+def write(results: Path, task: str, variant: str, seed: int, final: float) -> None:
+    epochs = [{"epoch": 0, "global_mAP": 0.40}]
+    for e in (1, 2):
+        acc = {"secret": 0.80, "secret_mr": 0.70, "naive_secret": 0.72}.get(variant, 0.6)
+        epochs.append(
+            {
+                "epoch": e,
+                "global_mAP": final - 0.005 * (2 - e),
+                "global_refined_accuracy": acc + 0.05 * e,
+                "trained_samples": 100 * e,
+            }
+        )
+    summary = {
+        "start": {"global": {"mAP": 0.40}},
+        "final": {"global": {"mAP": final}, "joint": {"mAP": final + 0.01}},
+        "epochs": epochs,
+    }
+    path = results / "uda" / task / variant / f"seed{seed}" / "summary.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(summary))
+
+
+def test_goals_pass_fail_and_missing(tmp_path):
+    config = {
+        "seeds": [1, 2],
+        "tasks": {"a": {}, "b": {}},
+        "table_tasks": {"table3": ["a"]},
+        "figure_task": "a",
+    }
+    for seed in (1, 2):
+        for variant, final in FINAL.items():
+            write(tmp_path, "a", variant, seed, final)
+        for variant in ("secret", "secret_mt"):
+            write(tmp_path, "b", variant, seed, 0.43)  # only +3 over the source model
+    goals = {name: margin for name, margin, _ in check(config, tmp_path)}
+    assert abs(goals["T1 a: SECRET - Source only >= 5"] - 2.0) < 1e-6
+    assert goals["T1 b: SECRET - Source only >= 5"] < 0
+    assert goals["T3 a: SECRET > SECRET-MR"] > 0 and goals["T3 a: SECRET-MR > Baseline"] > 0
+    assert goals["Fig5 a: SECRET refined accuracy rises (last epoch > first)"] > 0
+    assert goals["T1 a: SECRET no collapse (final >= best - 1)"] >= 0
+    assert goals["Fig5 a: SECRET refined accuracy > secret_mr at every epoch"] > 0
+    config["seeds"] = [1, 3]
+    assert dict((n, m) for n, m, _ in check(config, tmp_path))["T3 a: SECRET > SECRET-MR"] is None

@@ -1,0 +1,72 @@
+"""Tracklets in the synthetic generator and the domain statistics of issue 11."""
+
+import numpy as np
+from PIL import Image
+from synthetic_specs import tiny_spec
+
+from secret_core.data import generate_domain
+from secret_core.data.domain_stats import (
+    clothing_sharing,
+    identity_statistics,
+    pixel_neighbour_statistics,
+    real_reference,
+)
+from secret_core.data.records import Record
+from secret_core.data.synthetic import domain_identities
+
+
+def pixels(records) -> np.ndarray:
+    return np.stack([np.asarray(Image.open(r.path), np.float32) for r in records])
+
+
+def test_identity_statistics_counts_images_and_cameras():
+    recs = [Record("a", 1, 0), Record("b", 1, 0), Record("c", 1, 1), Record("d", 2, 0)]
+    out = identity_statistics(recs)
+    assert out["ids"] == 2 and out["images_per_id"] == 2.0
+    assert out["cameras_per_id"] == 1.5 and out["share_ids_2plus_cameras"] == 0.5
+    assert out["images_per_id_per_camera"] == (3 / 2 + 1) / 2
+
+
+def test_clothing_sharing():
+    out = clothing_sharing(["red", "red", "blue"], ["jeans", "skirt", "shorts"])
+    assert out["share_sharing_top"] == 2 / 3 and out["share_sharing_bottom"] == 0.0
+    assert out["other_ids_same_top"] == 2 / 3
+
+
+def test_real_reference_market_has_17_images_per_id():
+    assert round(real_reference()["Market-1501"]["images_per_id"], 1) == 17.2
+
+
+def test_tracklet_frames_are_near_duplicates(tmp_path):
+    """With tracklets, an image's pixel-nearest image is mostly a frame of its own tracklet;
+    independent shots of the same spec rarely have such an easy positive."""
+    spec = dict(num_ids=30, num_test_ids=6, images_per_id_per_camera=3, height=48, width=24)
+    stats = {}
+    for length in (1, 3):
+        ds = generate_domain(tiny_spec(tracklet_length=length, **spec), tmp_path / str(length))
+        train = ds.train
+        stats[length] = pixel_neighbour_statistics(
+            pixels(train), [r.pid for r in train], [r.camid for r in train]
+        )
+        assert identity_statistics(train)["share_ids_2plus_cameras"] == 1.0
+    assert stats[3]["nn_same_id_same_camera"] > 0.8
+    assert stats[3]["nn_same_id_same_camera"] > stats[1]["nn_same_id_same_camera"] + 0.3
+
+
+def test_tracklet_frames_differ_and_generation_is_deterministic(tmp_path):
+    spec = tiny_spec(tracklet_length=2, num_ids=4, num_test_ids=2)
+    a = generate_domain(spec, tmp_path / "a")
+    b = generate_domain(spec, tmp_path / "b")
+    assert np.array_equal(pixels(a.train), pixels(b.train))
+    images = pixels(a.train)
+    for i in range(len(images)):
+        for j in range(i + 1, len(images)):
+            assert np.abs(images[i] - images[j]).mean() > 0.5  # no two frames are identical
+
+
+def test_domain_identities_match_the_written_pids(tmp_path):
+    spec = tiny_spec()
+    people = domain_identities(spec)
+    assert len(people) == spec.num_ids + spec.num_test_ids + max(2, spec.num_test_ids // 10)
+    ds = generate_domain(spec, tmp_path / "d")
+    assert max(r.pid for r in ds.train) <= spec.num_ids
