@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from secret_core.clustering import choose_eps, cluster, jaccard_distance, rho_for_size
-from secret_core.data import SyntheticDomainSpec, generate_domain
 from secret_core.device import configure_threads
 from secret_core.pipeline.features import features_of
 from secret_core.refinement import label_stats
+from secret_core.synthetic import SyntheticDomainSpec, generate_domain
 
 TARGETS: dict[str, dict] = {
     "a700_7pid": dict(style="synth_a", seed=11, num_ids=100, images_per_id_per_camera=2),

@@ -75,7 +75,7 @@ COLUMNS = ("extract_img_s", "finetune_it_s", "loader_eval_img_s", "loader_train_
 
 def make_domains(folder: Path) -> dict[str, tuple[Path, int, int]]:
     """{label: (dataset root, model height, model width)} of the two benchmarked sizes."""
-    from secret_core.data import SyntheticDomainSpec, generate_domain
+    from secret_core.synthetic import SyntheticDomainSpec, generate_domain
 
     specs = {
         "demo 64x32": (dict(style="synth_a", seed=11, num_test_ids=60, num_cameras=6), 64, 32),

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from secret_core.data import DOMAIN_STYLES, SyntheticDomainSpec, generate_domain
+from secret_core.synthetic import DOMAIN_STYLES, SyntheticDomainSpec, generate_domain
 
 
 def main() -> None:

@@ -20,14 +20,14 @@ import numpy as np
 import yaml
 from PIL import Image
 
-from secret_core.data import SyntheticDomainSpec, generate_domain
 from secret_core.data.domain_stats import (
     clothing_sharing,
     identity_statistics,
     pixel_neighbour_statistics,
     real_reference,
 )
-from secret_core.data.synthetic import domain_identities
+from secret_core.synthetic import SyntheticDomainSpec, generate_domain
+from secret_core.synthetic.domain import domain_identities
 
 COLUMNS = (
     "images",

@@ -40,7 +40,7 @@ def tiny_domain(tmp_path_factory) -> Path:
     """A small synthetic domain on disk (Market layout)."""
     from synthetic_specs import tiny_spec
 
-    from secret_core.data import generate_domain
+    from secret_core.synthetic import generate_domain
 
     out = tmp_path_factory.mktemp("domain") / "tiny"
     generate_domain(tiny_spec(), out)

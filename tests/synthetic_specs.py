@@ -1,6 +1,6 @@
 """The small synthetic domain the tests share (imported by conftest.py and by tests)."""
 
-from secret_core.data import SyntheticDomainSpec
+from secret_core.synthetic import SyntheticDomainSpec
 
 TINY = dict(
     name="tiny",

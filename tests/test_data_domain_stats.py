@@ -4,7 +4,6 @@ import numpy as np
 from PIL import Image
 from synthetic_specs import tiny_spec
 
-from secret_core.data import generate_domain
 from secret_core.data.domain_stats import (
     clothing_sharing,
     identity_statistics,
@@ -12,7 +11,8 @@ from secret_core.data.domain_stats import (
     real_reference,
 )
 from secret_core.data.records import Record
-from secret_core.data.synthetic import domain_identities
+from secret_core.synthetic import generate_domain
+from secret_core.synthetic.domain import domain_identities
 
 
 def pixels(records) -> np.ndarray:

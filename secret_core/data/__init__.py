@@ -1,4 +1,5 @@
-"""Datasets: readers for the real layouts, synthetic domains, P x K sampling and loaders.
+"""Datasets: readers for the real layouts, prepared pixels, P x K sampling and loaders
+(the synthetic domains of the demo are ``secret_core.synthetic``).
 
 The torch-based parts (sampler, transforms, loaders) are imported lazily so that reading a
 dataset layout (done by Snakemake while it builds the DAG, and by clustering jobs) does not
@@ -10,8 +11,6 @@ from typing import Any
 
 from secret_core.data.readers import LAYOUTS, check_layout, read_dataset
 from secret_core.data.records import Record, ReidDataset
-from secret_core.data.synthetic import SyntheticDomainSpec, generate_domain
-from secret_core.data.synthetic_styles import DOMAIN_STYLES
 
 _LAZY = {
     "ImageDataset": "secret_core.data.loader",
@@ -23,19 +22,16 @@ _LAZY = {
 }
 
 __all__ = [
-    "DOMAIN_STYLES",
     "LAYOUTS",
     "ImageDataset",
     "PKSampler",
     "RandomErasingConfig",
     "Record",
     "ReidDataset",
-    "SyntheticDomainSpec",
     "build_eval_loader",
     "build_train_loader",
     "build_transforms",
     "check_layout",
-    "generate_domain",
     "read_dataset",
 ]
 

@@ -35,7 +35,7 @@ def prepare_dataset(
     decode and check every image once into ``pixels_path`` at the model's input size."""
     log = get_logger()
     if "synthetic" in entry:
-        from secret_core.data import SyntheticDomainSpec, generate_domain
+        from secret_core.synthetic import SyntheticDomainSpec, generate_domain
 
         spec = SyntheticDomainSpec(name=name, **entry["synthetic"])
         root = Path(summary_path).parent / "images"

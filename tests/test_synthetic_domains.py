@@ -12,10 +12,11 @@ import pytest
 from PIL import Image
 from synthetic_specs import tiny_spec
 
-import secret_core.data.synthetic as synthetic
-from secret_core.data import DOMAIN_STYLES, generate_domain, read_dataset
-from secret_core.data.synthetic import sample_identities
+import secret_core.synthetic.domain as synthetic
+from secret_core.data import read_dataset
 from secret_core.errors import SecretError
+from secret_core.synthetic import DOMAIN_STYLES, generate_domain
+from secret_core.synthetic.domain import sample_identities
 
 MARKET_NAME = re.compile(r"^(-1|\d{4})_c(\d+)s1_\d{6}_(\d{2})\.jpg$")
 

@@ -28,11 +28,11 @@ import numpy as np
 
 from secret_core.data.readers import read_dataset
 from secret_core.data.records import ReidDataset
-from secret_core.data.synthetic_render import Camera, Identity, render, sample_cameras
-from secret_core.data.synthetic_render import sample_identities as _sample_identities
-from secret_core.data.synthetic_styles import DOMAIN_STYLES, DomainStyle
 from secret_core.errors import SecretError
 from secret_core.io import write_json
+from secret_core.synthetic.render import Camera, Identity, render, sample_cameras
+from secret_core.synthetic.render import sample_identities as _sample_identities
+from secret_core.synthetic.styles import DOMAIN_STYLES, DomainStyle
 
 GENERATOR_VERSION = 2
 MARKER = "synthetic.json"

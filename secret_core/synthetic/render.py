@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageFilter
 
-from secret_core.data.synthetic_styles import (
+from secret_core.synthetic.styles import (
     BAG_COLOURS,
     BAG_TYPES,
     BOTTOM_COLOURS,
