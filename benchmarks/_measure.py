@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import psutil
 
 
@@ -53,3 +54,13 @@ def measure(fn: Callable[[], Any]) -> tuple[Any, float, float]:
 def process_peak_mib() -> float:
     """Peak resident memory of the whole process so far."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def blobs(n: int, dim: int, seed: int) -> np.ndarray:
+    """Clustered unit-norm features: ~17 per centre, noise comparable to the centre spread."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(max(n // 17, 1), dim)).astype(np.float32)
+    x = centres[rng.integers(len(centres), size=n)]
+    x += 0.9 * rng.normal(size=x.shape).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x

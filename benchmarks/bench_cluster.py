@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _measure import PeakRSS, measure
+from _measure import PeakRSS, blobs, measure
 
 from secret_core.clustering import choose_eps, cluster, jaccard_distance
 from secret_core.clustering.encoding import encode, query_expand
@@ -42,16 +42,6 @@ from secret_core.refinement import mutual_refine
 
 K1, K2, RHO, MIN_SAMPLES = 30, 6, 1.6e-3, 4
 NAN = float("nan")
-
-
-def blobs(n: int, dim: int, seed: int) -> np.ndarray:
-    """Clustered unit-norm features: ~17 per centre, noise comparable to the centre spread."""
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(size=(max(n // 17, 1), dim)).astype(np.float32)
-    x = centres[rng.integers(len(centres), size=n)]
-    x += 0.9 * rng.normal(size=x.shape).astype(np.float32)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    return x
 
 
 def raw_knn_seconds(feats: np.ndarray, k: int) -> float:

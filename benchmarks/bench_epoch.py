@@ -33,6 +33,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _measure import blobs  # noqa: E402
 
 PAPER_N = {"market": 12936, "msmt": 32621}
 EVAL_N = {"market": 3368 + 15913, "msmt": 11659 + 82161}  # query + gallery
@@ -55,16 +57,6 @@ class PixelPool:
 
     def __getitem__(self, index: int) -> np.ndarray:
         return self.pool[index % POOL]
-
-
-def blobs(n: int, dim: int, seed: int) -> np.ndarray:
-    """Clustered unit-norm features: ~17 per centre, like a Re-ID training set."""
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(size=(max(n // 17, 1), dim)).astype(np.float32)
-    x = centres[rng.integers(len(centres), size=n)]
-    x += 0.9 * rng.normal(size=x.shape).astype(np.float32)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    return x
 
 
 def _sync(device) -> None:
