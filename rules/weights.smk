@@ -18,13 +18,13 @@ rule imagenet_weights:
         f"{imagenet.hub_dir()}/checkpoints/{{weights_file}}",
     log:
         "results/logs/imagenet_weights/{weights_file}.log",
+    wildcard_constraints:
+        weights_file=imagenet.FILE_PATTERN,
+    localrule: True
     conda:
         ENV
-    localrule: True
     threads: 1
     params:
         arch=lambda wc: imagenet.arch_of_file(wc.weights_file),
-    wildcard_constraints:
-        weights_file=imagenet.FILE_PATTERN,
     script:
         "../workflow_scripts/imagenet_weights.py"
