@@ -10,6 +10,11 @@ itself, so this driver calls the same library stage functions with the same sett
 without the per-job start-up. It evaluates every epoch and writes each experiment's
 ``history.csv`` and ``summary.json``; the workflow remains the way to produce the tables.
 Finished files are not recomputed, so a killed run continues where it stopped.
+
+``--oracle`` swaps the refined labels for ground truth before each fine-tuning step, to
+separate what the labels get wrong from which images they select (issue 11's diagnosis):
+``kept`` gives the true ids to exactly the images the variant keeps; ``images:F`` to a
+random share F of the images; ``ids:F`` to every image of a random share F of identities.
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 import secret_core.workflow as wf
 from secret_core.device import configure_threads
-from secret_core.pipeline.datasets import prepare_dataset
+from secret_core.io import load_arrays, save_arrays
+from secret_core.pipeline.datasets import open_dataset, prepare_dataset, train_ground_truth
 from secret_core.pipeline.evaluation_stage import evaluate_checkpoint
 from secret_core.pipeline.features import extract_train_features
 from secret_core.pipeline.pseudo_labels import cluster_space, refine_labels
@@ -64,7 +71,27 @@ def _dataset(config: dict, name: str) -> str:
     return summary
 
 
-def run_experiment(config: dict, variants: dict, task: str, variant: str, seed: int) -> None:
+def apply_oracle(refined_path: str, target: str, branches: list[str], oracle: str, seed: int):
+    """Replace the used branches' labels in ``refined_path`` by ground truth (see --oracle)."""
+    refined = load_arrays(refined_path)
+    truth = train_ground_truth(open_dataset(target))
+    rng = np.random.default_rng(seed)
+    if oracle == "kept":
+        chosen = np.all([refined[b] >= 0 for b in branches], axis=0)
+    elif oracle.startswith("images:"):
+        chosen = rng.random(truth.size) < float(oracle.split(":")[1])
+    elif oracle.startswith("ids:"):
+        ids = np.unique(truth)
+        chosen = np.isin(truth, ids[rng.random(ids.size) < float(oracle.split(":")[1])])
+    else:
+        raise SystemExit(f"--oracle {oracle!r}: use kept, images:F or ids:F")
+    labels = np.where(chosen, truth, -1)
+    save_arrays(refined_path, **{b: labels if b in branches else refined[b] for b in refined})
+
+
+def run_experiment(
+    config: dict, variants: dict, task: str, variant: str, seed: int, oracle: str | None = None
+) -> None:
     """All epochs of one UDA experiment, evaluated every epoch."""
     wc = {"setting": "uda", "task": task, "variant": variant, "seed": str(seed)}
     entry = config["tasks"][task]
@@ -115,6 +142,9 @@ def run_experiment(config: dict, variants: dict, task: str, variant: str, seed: 
                 f("refined.npz"),
                 f("refine.json"),
             )
+            if oracle:
+                branches = list(variants[variant]["branches"])
+                apply_oracle(f("refined.npz"), target, branches, oracle, seed * 1000 + epoch)
             settings = wf.stage_settings(config, variants, "finetune", ewc)
             finetune_epoch(
                 previous,
@@ -146,6 +176,7 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", default=["secret"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[1])
     parser.add_argument("--threads", type=int, default=1, help="torch threads (as a job's)")
+    parser.add_argument("--oracle", help="kept | images:F | ids:F (true labels; see above)")
     args = parser.parse_args()
     configure_threads(args.threads)
     config, variants = load_config(args.configfile)
@@ -159,7 +190,7 @@ def main() -> None:
         for task in args.task:
             for variant in args.variants:
                 t0 = time.perf_counter()
-                run_experiment(config, variants, task, variant, seed)
+                run_experiment(config, variants, task, variant, seed, args.oracle)
                 print(f"{task} {variant} seed{seed}: {time.perf_counter() - t0:.0f} s", flush=True)
 
 

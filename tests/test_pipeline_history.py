@@ -21,6 +21,19 @@ def test_training_set_stats_count_only_samples_kept_in_every_branch():
     assert np.isclose(out["trained_accuracy"], (2 / 3 + 1.0) / 2)
 
 
+def test_training_set_stats_pairs_count_only_the_kept_samples():
+    gt = np.array([1, 1, 1, 2, 2])
+    cams = np.array([0, 0, 1, 0, 1])
+    labels = np.array([0, 0, 0, 1, 1])
+    keep = np.array([True, True, False, True, True])  # id 1's camera-1 image does not train
+    out = training_set_stats(labels, keep, gt, cams)
+    # same-id pairs: 3 (id 1) + 1 (id 2); trained joins (0,1) and (3,4): both correct
+    assert out["trained_pair_precision"] == 1.0 and out["trained_pair_recall"] == 2 / 4
+    # cross-camera same-id pairs: 2 (id 1) + 1 (id 2); trained joins only id 2's
+    assert out["trained_cross_camera_recall"] == 1 / 3
+    assert out["trained_cross_camera_share"] == 1 / 2
+
+
 def test_training_set_stats_with_nothing_kept():
     out = training_set_stats(np.array([-1, -1]), np.array([False, False]), np.array([1, 2]))
     assert out["coverage"] == 0.0 and out["trained_accuracy"] is None

@@ -7,6 +7,7 @@ import pytest
 
 from secret_core.errors import SecretError
 from secret_core.refinement import consistency, label_accuracy, label_stats, overall_consistency
+from secret_core.refinement.quality import pair_quality
 
 
 def test_accuracy_by_hand():
@@ -97,3 +98,39 @@ def test_label_stats_are_json_friendly():
     assert stats["num_clusters"] == 2 and stats["accuracy"] == 1.0
     assert stats["nmi"] == pytest.approx(1.0) and isinstance(stats["ari"], float)
     json.dumps(stats)
+
+
+def test_pair_quality_hand_worked():
+    # ids:     0 0 0 0 | 1 1
+    # cameras: 0 0 1 1 | 0 1
+    # labels:  cluster 0 = the two camera-0 images of id 0 (pure, single camera);
+    #          cluster 1 = id 0's first camera-1 image with id 1's camera-0 image (a merge);
+    #          id 0's last image and id 1's camera-1 image are outliers.
+    gt = np.array([0, 0, 0, 0, 1, 1])
+    cams = np.array([0, 0, 1, 1, 0, 1])
+    labels = np.array([0, 0, 1, -1, 1, -1])
+    out = pair_quality(labels, gt, cams)
+    # joined pairs: (0,1) correct same-camera, (2,4) wrong cross-camera -> precision 1/2
+    # same-id pairs: C(4,2) + C(2,2) = 7; cross-camera ones: 7 - (1 + 1 + 0 + 0) = 5 (id 0:
+    # cams {0,0,1,1} -> 4 cross pairs; id 1: 1 cross pair)
+    assert out == {
+        "pair_precision": 0.5,
+        "pair_recall": 1 / 7,
+        "cross_camera_recall": 0.0,
+        "cross_camera_share": 0.5,
+    }
+
+
+def test_pair_quality_perfect_and_empty():
+    gt = np.array([3, 3, 5, 5, 5])
+    cams = np.array([1, 2, 1, 2, 2])
+    perfect = pair_quality(gt.copy(), gt, cams)
+    assert perfect["pair_precision"] == perfect["pair_recall"] == 1.0
+    assert perfect["cross_camera_recall"] == 1.0
+    # accuracy 1 for every cluster, yet single-camera pieces join no cross-camera pair
+    pieces = np.array([0, 1, 2, 3, 3])
+    assert label_accuracy(pieces, gt)["accuracy"] == 1.0
+    cut = pair_quality(pieces, gt, cams)
+    assert cut["pair_precision"] == 1.0 and cut["cross_camera_recall"] == 0.0
+    none = pair_quality(np.full(5, -1), gt, cams)
+    assert none["pair_precision"] is None and none["pair_recall"] == 0.0

@@ -95,3 +95,8 @@ def split_pixels(
 def train_ground_truth(dataset: ReidDataset) -> np.ndarray:
     """Ground-truth ids of the training images (for label-quality metrics and SUP only)."""
     return np.asarray([r.pid for r in dataset.train], dtype=np.int64)
+
+
+def train_cameras(dataset: ReidDataset) -> np.ndarray:
+    """Camera ids of the training images (for the cross-camera label-quality metrics)."""
+    return np.asarray([r.camid for r in dataset.train], dtype=np.int64)

@@ -12,11 +12,11 @@ from secret_core import BRANCHES, MAX_DISTANCE
 from secret_core.clustering import choose_eps, cluster, jaccard_distance, rho_for_size
 from secret_core.errors import SecretError
 from secret_core.io import load_arrays, read_json, save_arrays, write_json
-from secret_core.pipeline.datasets import open_dataset, train_ground_truth
+from secret_core.pipeline.datasets import open_dataset, train_cameras, train_ground_truth
 from secret_core.pipeline.runner import get_logger
 from secret_core.refinement import label_stats, mutual_refine, overall_consistency
 from secret_core.refinement.labels import reindex
-from secret_core.refinement.quality import label_accuracy
+from secret_core.refinement.quality import label_accuracy, pair_quality
 
 
 def space_features(features: dict[str, np.ndarray], space: str) -> np.ndarray:
@@ -127,7 +127,8 @@ def refine_labels(
     log = get_logger()
     variant = settings["variant"]
     clustered = {s: np.load(p) for s, p in zip(spaces, label_paths, strict=True)}
-    gt = train_ground_truth(open_dataset(data_summary))
+    dataset = open_dataset(data_summary)
+    gt, cams = train_ground_truth(dataset), train_cameras(dataset)
     start = time.perf_counter()
     refined = branch_labels(clustered, variant, settings["k"], settings["denominator"], gt)
     seconds = time.perf_counter() - start
@@ -138,9 +139,10 @@ def refine_labels(
         "refined": {},
     }
     for space, labels in clustered.items():
-        stats["clustered"][space] = label_stats(labels, gt)
+        stats["clustered"][space] = label_stats(labels, gt) | pair_quality(labels, gt, cams)
     for branch in variant["branches"]:
-        stats["refined"][branch] = label_stats(refined[branch], gt)
+        labels = refined[branch]
+        stats["refined"][branch] = label_stats(labels, gt) | pair_quality(labels, gt, cams)
     separate = [clustered[b] for b in BRANCHES if b in clustered]
     stats["consistency"] = overall_consistency(separate) if len(separate) > 1 else None
     refined_sets = [refined[b] for b in variant["branches"]]
@@ -151,7 +153,7 @@ def refine_labels(
     for branch in variant["branches"]:
         keep &= refined[branch] >= 0
     stats["trained_samples"] = int(keep.sum())
-    stats.update(training_set_stats(refined[variant["branches"][0]], keep, gt))
+    stats.update(training_set_stats(refined[variant["branches"][0]], keep, gt, cams))
     log.info(
         "refined: %d of %d samples keep a label in every branch; consistency %s",
         stats["trained_samples"],
@@ -163,7 +165,7 @@ def refine_labels(
 
 
 def training_set_stats(
-    labels: np.ndarray, keep: np.ndarray, gt: np.ndarray
+    labels: np.ndarray, keep: np.ndarray, gt: np.ndarray, cameras: np.ndarray | None = None
 ) -> dict[str, float | int | None]:
     """What the epoch really trains on, beyond the per-branch refined accuracy.
 
@@ -171,11 +173,17 @@ def training_set_stats(
     the samples labelled in every used branch train (``keep``); the diagnosis of issue 11
     needs the size, the identity coverage and the purity of that set, and the number of true
     identities to read the cluster counts against. ``labels``: the first branch's labels,
-    which the PK sampler draws from.
+    which the PK sampler draws from. With ``cameras``, also the pairwise precision and
+    (cross-camera) recall of that set (``refinement.quality.pair_quality``): purity alone
+    hides an identity cut into single-camera pieces.
     """
     n = len(gt)
     kept_labels = np.where(keep, labels, -1)
     acc = label_accuracy(kept_labels, gt)["accuracy"] if keep.any() else float("nan")
+    pairs = {}
+    if cameras is not None:
+        quality = pair_quality(kept_labels, gt, cameras)
+        pairs = {f"trained_{key}": value for key, value in quality.items()}
     return {
         "num_samples": int(n),
         "true_ids": int(np.unique(gt).size),
@@ -183,6 +191,7 @@ def training_set_stats(
         "trained_ids": int(np.unique(gt[keep]).size),
         "trained_clusters": int(np.unique(labels[keep]).size),
         "trained_accuracy": None if np.isnan(acc) else float(acc),
+        **pairs,
     }
 
 

@@ -49,6 +49,7 @@ def summarize_experiment(
                 row[f"{space}_clusters"] = stats.get("num_clusters")
                 row[f"{space}_outliers"] = stats.get("num_outliers")
                 row[f"{space}_accuracy"] = stats.get("accuracy")
+                row[f"{space}_cross_camera_recall"] = stats.get("cross_camera_recall")
             for branch, stats in ref["refined"].items():
                 row[f"{branch}_refined_accuracy"] = stats.get("accuracy")
                 row[f"{branch}_refined_labelled"] = stats.get("num_labelled")
@@ -84,6 +85,10 @@ _TRAINING_SET_KEYS = (
     "trained_ids",
     "trained_clusters",
     "trained_accuracy",
+    "trained_pair_precision",
+    "trained_pair_recall",
+    "trained_cross_camera_recall",
+    "trained_cross_camera_share",
 )
 
 
