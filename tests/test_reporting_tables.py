@@ -91,3 +91,12 @@ def test_std_is_nan_for_a_single_seed_beside_several(tmp_path):
         rows = {r["method"]: r for r in csv.DictReader(fh)}
     assert rows["SECRET"]["d2m_mAP_std"] == "14.14" and rows["SECRET(MT)"]["d2m_mAP_std"] == "nan"
     assert "| SECRET(MT) | 40.0 | 50.0 |" in (tmp_path / "t.md").read_text()
+
+
+def test_unsupervised_table_shows_the_initial_network():
+    # Table 2 must say what the epochs add to the configured init (random in the demo).
+    summaries = {("m", "secret"): [summary(0.3, 0.35, start=0.02)]}
+    table = build_table("table2", summaries, ["m"], {"m": None}).set_index("method")
+    assert list(table.index)[:2] == ["Initial network", "SECRET"]
+    assert table.loc["Initial network", "m_mAP"] == pytest.approx(2.0)
+    assert table.loc["SECRET", "m_mAP"] == pytest.approx(30.0)

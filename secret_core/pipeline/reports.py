@@ -83,7 +83,10 @@ def make_table(
     name = settings["name"]
     summaries = load_summaries(summary_paths)
     table = build_table(name, summaries, settings["tasks"], settings["paper_tasks"])
-    notes = ["Measured at the final epoch. 'Source only' is the starting model (epoch 0)."]
+    notes = ["Measured at the final epoch."]
+    for row in TABLE_ROWS[name]:
+        if row.epoch == "start":
+            notes[0] += f" '{row.label}' is the starting model (epoch 0)."
     if any(row.feature == "joint" for row in TABLE_ROWS[name]):
         notes.append(joint_note(summaries))
     stand_ins = stand_in_note(settings.get("stands_in_for", {}))
