@@ -68,6 +68,8 @@ rule refine:
         stats="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/refine.json",
     log:
         "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/logs/refine.log",
+    benchmark:
+        "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/benchmarks/refine.tsv"
     group:
         epoch_group
     conda:
