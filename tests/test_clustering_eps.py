@@ -138,3 +138,12 @@ def test_bad_inputs_raise(distance):
         choose_eps(sp.csr_matrix((1, 1), dtype=np.float32), 0.5)
     with pytest.raises(SecretError, match="square"):
         choose_eps(distance[:5], 0.5)
+
+
+@pytest.mark.parametrize("rho", [1.6e-3, 0.05, 0.9])
+def test_does_not_depend_on_sample_order(distance, rho):
+    """The mean is an exactly rounded sum of the chosen values, so permuting the samples (which
+    permutes the matrix and the order partitions leave values in) gives the same bits."""
+    perm = np.random.default_rng(1).permutation(distance.shape[0])
+    moved = distance[perm][:, perm].tocsr()
+    assert choose_eps(moved, rho) == choose_eps(distance, rho)

@@ -329,3 +329,64 @@ def test_bad_parameters_raise():
         jaccard_distance(FEATURES[:10], k1=0, device="cpu")
     with pytest.raises(SecretError, match="chunk_size"):
         jaccard_distance(FEATURES[:10], chunk_size=0, device="cpu")
+
+
+def _both_paths(monkeypatch, v: sp.csr_matrix, **kwargs) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """The distance by the scatter path (sums exact) and by the sorted path, forced."""
+    assert overlap_module._sums_are_exact(v, overlap_module._fast_row_sums(v))
+    scatter = overlap_module.jaccard_from_encoding(v, **kwargs)
+    with monkeypatch.context() as patch:
+        patch.setattr(overlap_module, "_sums_are_exact", lambda *_: False)
+        ordered = overlap_module.jaccard_from_encoding(v, **kwargs)
+    return scatter, ordered
+
+
+def _same_bits(a: sp.csr_matrix, b: sp.csr_matrix) -> bool:
+    return (
+        np.array_equal(a.indptr, b.indptr)
+        and np.array_equal(a.indices, b.indices)
+        and np.array_equal(a.data.view(np.uint32), b.data.view(np.uint32))
+    )
+
+
+@pytest.mark.parametrize("max_distance", [1.0, 0.9])
+def test_scatter_path_equals_sorted_path_bitwise(monkeypatch, max_distance):
+    """When every float64 sum is exact, adding minima in column order (bincount) gives the
+    very bits that the value-sorted sums give: real encodings with duplicated samples, and
+    random ones with duplicated rows, under several block shapes."""
+    from secret_core.clustering.encoding import encode, query_expand
+    from secret_core.clustering.neighbours import expanded_sets
+
+    base = blobs(450, 16, 26, 0.5, seed=5)
+    feats = np.concatenate([base, base[[0, 1, 7, 7]]])
+    sims, rank = knn(feats, 20, device="cpu")
+    real = query_expand(encode(feats, expanded_sets(rank, 20), sims, rank), rank, 6)
+    rand = _encoding(300, 300, 15, seed=11).tolil()
+    rand[250] = rand[10]
+    rand = rand.tocsr()
+    for v in (real, rand):
+        for budget, max_rows in [(1 << 18, 4096), (997, 13)]:
+            monkeypatch.setattr(overlap_module, "SUM_BUDGET", budget)
+            monkeypatch.setattr(overlap_module, "PAIR_BUDGET", max(budget, 1 << 10))
+            scatter, ordered = _both_paths(
+                monkeypatch, v, max_rows=max_rows, max_distance=max_distance
+            )
+            assert _same_bits(scatter, ordered)
+
+
+def test_sums_that_could_round_take_the_sorted_path(monkeypatch):
+    """Values spanning 2^-60..1 make float64 sums order-dependent: the exactness check says
+    so, and the sorted path still gives identical rows exactly 0 and an exact symmetry."""
+    v = _encoding(80, 90, 10, seed=4).tolil()
+    v[0, int(np.flatnonzero(v[0].toarray())[0])] = np.float32(2.0**-60)
+    v[70] = v[0]
+    v = v.tocsr()
+    assert not overlap_module._sums_are_exact(v, overlap_module._fast_row_sums(v))
+
+    def refuse(*_: object) -> None:
+        raise AssertionError("the scatter path was taken")
+
+    monkeypatch.setattr(overlap_module, "_scatter_block", refuse)
+    dist = overlap_module.jaccard_from_encoding(v)
+    assert _stored(dist, 0, 70) == 0.0 and _stored(dist, 70, 0) == 0.0
+    assert (dist != dist.T).nnz == 0

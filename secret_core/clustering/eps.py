@@ -13,6 +13,7 @@ matters: the distance gives exactly 0 to, and only to, identical encodings (``ov
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import scipy.sparse as sp
@@ -37,7 +38,8 @@ def _passes(dist: sp.csr_matrix) -> list[tuple[int, int]]:
 def _upper_values(dist: sp.csr_matrix, start: int, stop: int) -> np.ndarray:
     """Stored values (i, j) with j > i of rows [start, stop)."""
     lo, hi = dist.indptr[start], dist.indptr[stop]
-    rows = np.repeat(np.arange(start, stop), np.diff(dist.indptr[start : stop + 1]))
+    rows = np.arange(start, stop, dtype=dist.indices.dtype)  # int32 compares at twice the speed
+    rows = np.repeat(rows, np.diff(dist.indptr[start : stop + 1]))
     return dist.data[lo:hi][dist.indices[lo:hi] > rows]
 
 
@@ -46,10 +48,13 @@ def choose_eps(
 ) -> float:
     """Mean of the smallest ``rho`` fraction of the non-zero upper-triangle distances.
 
-    Two passes over the rows: the first counts the stored zeros (which fixes how many values
-    the mean takes), the second keeps a running set of the smallest values, so memory stays
-    at about twice that count plus one pass. Raises when that count rounds to zero (rho too
-    small for N), where the authors' code would return NaN.
+    One pass over the rows keeps a running set of the smallest values while counting the
+    stored zeros (which fix how many values the mean takes), so memory stays at about twice
+    that count plus one pass. The sum is ``math.fsum``, exactly rounded: the mean is a
+    function of the values alone, not of the order the partitions left them in (so not of
+    the order of the samples). Wherever a float64 sum of them is exact, as with the
+    previous ``mean`` on typical distances, it is the same number. Raises when that count
+    rounds to zero (rho too small for N), where the authors' code would return NaN.
 
     ``max_distance``: the cut the matrix was computed with (``jaccard_distance``); pass the
     same value to both (the pipeline passes ``adapt.max_distance``). Below 1 the unstored
@@ -67,22 +72,35 @@ def choose_eps(
         raise SecretError(f"choosing eps needs at least 2 samples, got {n}")
     passes = _passes(dist)
 
-    zeros = sum(int(np.count_nonzero(_upper_values(dist, a, b) == 0)) for a, b in passes)
-    count = n * (n - 1) // 2 - zeros
+    # One pass keeps the smallest `guess` = round(rho * N(N-1)/2) non-zero values (at least
+    # the `top` the mean takes: zeros only lower the count) and counts the zeros. Once it
+    # holds `guess` values, only values below their largest can enter, so the later
+    # partitions are tiny.
+    total = n * (n - 1) // 2
+    guess = int(np.round(rho * total))
+    zeros, smallest = 0, np.zeros(0, dtype=dist.dtype)
+    bound = np.inf if guess >= 1 else -np.inf  # values at or above it cannot enter
+    for a, b in passes:
+        values = _upper_values(dist, a, b)
+        zeros += int(np.count_nonzero(values == 0))
+        fresh = values[(values > 0) & (values < bound)]
+        if fresh.size:
+            smallest = np.concatenate([smallest, fresh])
+            if smallest.size > guess:
+                smallest = np.partition(smallest, guess - 1)[:guess]
+            if smallest.size == guess:
+                bound = smallest.max()
+    count = total - zeros
     top = int(np.round(rho * count))
     if top < 1:
         raise SecretError(
             f"eps rho (adapt.rho) {rho} selects no pair among the {count} non-zero distances "
             f"of {n} samples; raise adapt.rho or set adapt.eps to a number"
         )
-    smallest = np.zeros(0, dtype=np.float64)  # the smallest `top` non-zero values so far
-    for a, b in passes:
-        values = _upper_values(dist, a, b)
-        smallest = np.concatenate([smallest, values[values > 0]])
-        if smallest.size > top:
-            smallest = np.partition(smallest, top - 1)[:top]
+    if smallest.size > top:
+        smallest = np.partition(smallest, top - 1)[:top]
     if smallest.size == top:
-        return float(smallest.mean())
+        return math.fsum(smallest.tolist()) / top
     if max_distance < 1.0:
         raise SecretError(
             f"eps with rho (adapt.rho) {rho} averages the {top} smallest non-zero distances "
@@ -90,7 +108,7 @@ def choose_eps(
             f"{max_distance}; set adapt.max_distance: {MAX_DISTANCE:g} (stores every pair), "
             "lower adapt.rho, or set adapt.eps to a number"
         )
-    return float((smallest.sum() + (top - smallest.size)) / top)  # the rest are unstored 1s
+    return (math.fsum(smallest.tolist()) + (top - smallest.size)) / top  # the rest: unstored 1s
 
 
 def rho_for_size(num_samples: int, neighbours: float) -> float:

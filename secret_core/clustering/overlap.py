@@ -20,6 +20,17 @@ Sorting also orders each pair's minima by value, so (i, j) and (j, i), which sha
 multiset of minima, sum them in the same order: the result is exactly symmetric. Every sum is
 a function of its multiset alone (not of the block or of the row order), so permuting the
 samples permutes the matrix exactly.
+
+That sort of every triple was most of the clustering step's time beyond the kNN search. It is
+only needed when float64 sums of the values can round. Every stored float32 value is an
+integer multiple of u, the spacing of the smallest one, and every partial sum (of a row, or
+of a pair's minima) is at most the largest row sum; when that is below 2^53 u, each partial
+sum is an integer multiple of u that float64 holds exactly, so every sum is exact and the
+same in any order. Real encodings are far inside that (rows sum to about 1, the smallest
+weight is about exp(-4) / |R*| / k2, so the margin is over 2^20). Then (``_scatter_block``)
+the minima are added straight into a dense block of rows x N float64 sums with
+``np.bincount``, in time linear in the triples, and give bitwise the values of the sorted
+path, which is kept for any encoding outside the bound (``_sums_are_exact``).
 """
 
 from __future__ import annotations
@@ -35,6 +46,11 @@ from secret_core.clustering.checks import MAX_DISTANCE, check_max_distance
 
 PAIR_BUDGET = 1 << 22
 """Most (i, l, j) triples handled at once: about 40 bytes each of temporary memory."""
+
+SUM_BUDGET = 1 << 18
+"""Most float64 sums (rows x N) of one block of the scatter path: 2 MiB, so the sums and the
+block's triples stay in the CPU caches while the minima are added in random order (2^22
+was 20-30% slower at N = 12,936 and 32,621); still 8 rows a block at N = 32,621."""
 
 _LITTLE = sys.byteorder == "little"
 
@@ -95,6 +111,13 @@ class _Columns(NamedTuple):
     sizes: np.ndarray
     key: np.ndarray
     bits: np.ndarray
+    rows: np.ndarray
+    """Each entry's row index as such (the scatter path's keys)."""
+
+    @property
+    def values(self) -> np.ndarray:
+        """The float32 values themselves (a view of ``bits``)."""
+        return self.bits.view(np.float32)
 
     @classmethod
     def of(cls, v: sp.csr_matrix) -> _Columns:
@@ -105,7 +128,36 @@ class _Columns(NamedTuple):
             sizes=np.diff(csc.indptr).astype(np.int64),
             key=csc.indices.astype(np.uint64) << np.uint64(32),
             bits=csc.data.astype(np.float32).view(np.uint32),
+            rows=csc.indices,
         )
+
+
+def _fast_row_sums(v: sp.csr_matrix) -> np.ndarray:
+    """s_i = sum(V_i) in float64, in CSR order: exact (hence equal to :func:`_row_sums`)
+    whenever :func:`_sums_are_exact` holds, and the input of that check."""
+    rows = np.repeat(np.arange(v.shape[0]), np.diff(v.indptr))
+    return np.bincount(rows, weights=v.data, minlength=v.shape[0])
+
+
+def _sums_are_exact(v: sp.csr_matrix, row_sums: np.ndarray) -> bool:
+    """Whether every float64 sum of values of ``v`` (a row, or a pair's minima) is exact.
+
+    All values are non-negative float32 numbers, so each is an integer multiple of u, the
+    spacing of the smallest positive one; a partial sum of a row or of a pair's minima is at
+    most the largest row sum. While that is below 2^53 u every partial sum is a multiple of u
+    that float64 represents, so no addition rounds and the order of the terms cannot matter.
+    ``row_sums`` may be rounded (any order); the small factor covers that.
+    """
+    data = v.data
+    if data.size == 0:
+        return True
+    if float(data.min()) < 0.0:
+        return False
+    positive = data[data > 0]
+    if positive.size == 0:
+        return True
+    spacing = float(np.spacing(positive.min().astype(np.float32)))
+    return float(row_sums.max()) * (1.0 + 2.0**-20) < 2.0**53 * spacing
 
 
 def _block(
@@ -141,16 +193,89 @@ def _block(
 
     local_rows = keys // n
     partners = (keys - local_rows * n).astype(np.int32)
+    row_counts = np.bincount(local_rows, minlength=stop - start)
+    return _distances(
+        row_sums[local_rows + start],
+        row_sums[partners],
+        overlap,
+        partners,
+        row_counts,
+        max_distance,
+    )
+
+
+def _scatter_block(
+    v: sp.csr_matrix,
+    columns: _Columns,
+    row_sums: np.ndarray,
+    start: int,
+    stop: int,
+    max_distance: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_block` when every sum is exact (:func:`_sums_are_exact`), without the sort.
+
+    The same triples are generated, but each minimum is added into a dense (rows x N)
+    float64 array at (local row, partner) by ``np.bincount``, linear in the triples; the
+    non-zero sums, read in row-major order, are the block's CSR rows. Minima are positive,
+    so a pair has a non-zero sum exactly when it shares a column (explicit zeros in V give
+    an overlap of 0, a distance of 1, dropped by both paths).
+    """
+    n = v.shape[0]
+    lo, hi = v.indptr[start], v.indptr[stop]
+    cols = v.indices[lo:hi]
+    sizes = columns.sizes[cols]
+    first = columns.indptr[cols] - (np.cumsum(sizes) - sizes)
+    pos = np.repeat(first, sizes)
+    pos += np.arange(pos.size)
+    offsets = np.arange(0, (stop - start) * n, n, dtype=np.int64)
+    keys = np.repeat(np.repeat(offsets, np.diff(v.indptr[start : stop + 1])), sizes)
+    keys += columns.rows[pos]
+    minima = np.minimum(np.repeat(v.data[lo:hi], sizes), columns.values[pos])
+    del pos
+    sums = np.bincount(keys, weights=minima, minlength=(stop - start) * n)
+    del keys, minima
+    at = np.flatnonzero(sums != 0)  # 6x faster than on the floats (branch-free on bools)
+    overlap = sums[at]
+    del sums
+    row_counts = np.diff(np.searchsorted(at, np.append(offsets, (stop - start) * n)))
+    partners = at - np.repeat(offsets, row_counts)
+    del at
+    partners = partners.astype(np.int32)
+    own_sums = np.repeat(row_sums[start:stop], row_counts)
+    return _distances(own_sums, row_sums[partners], overlap, partners, row_counts, max_distance)
+
+
+def _distances(
+    own_sums: np.ndarray,
+    partner_sums: np.ndarray,
+    overlap: np.ndarray,
+    partners: np.ndarray,
+    row_counts: np.ndarray,
+    max_distance: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row counts, column indices, distances) of a block's pairs with distance below the
+    cut, from the pairs (in CSR order, ``row_counts`` per row) and their s_i, s_j and m.
+
+    Computed in place on one float64 temporary: at MSMT17 size the pairs outnumber the
+    triples' other temporaries, so every pass over them counts.
+    """
     # identical rows (each row with itself included): overlap == s_i == s_j bitwise, so the
     # union is 2m - m = m exactly and the distance exactly 0
-    union = row_sums[local_rows + start] + row_sums[partners] - overlap
-    dist = 1.0 - overlap / union
+    dist = own_sums + partner_sums
+    dist -= overlap  # the union
+    np.divide(overlap, dist, out=dist)
+    np.subtract(1.0, dist, out=dist)
     np.clip(dist, 0.0, 1.0, out=dist)  # m can exceed s_i by a rounding only if sums are inexact
-    keep = dist < max_distance
-    dist = dist.astype(np.float32)
-    keep &= dist < 1.0  # a minute overlap can still round to exactly 1 in float32
-    counts = np.bincount(local_rows[keep], minlength=stop - start)
-    return counts, partners[keep], dist[keep]
+    single = dist.astype(np.float32)
+    keep = single < 1.0  # a minute overlap can still round to exactly 1 in float32
+    if max_distance < 1.0:  # at 1, float64 d < 1 follows from float32 d < 1
+        keep &= dist < max_distance
+    del dist
+    if keep.all():  # the common case at max_distance 1: no selection pass
+        return row_counts, partners, single
+    kept = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))
+    ends = np.cumsum(row_counts)
+    return kept[ends] - kept[ends - row_counts], partners[keep], single[keep]
 
 
 def jaccard_from_encoding(
@@ -169,8 +294,14 @@ def jaccard_from_encoding(
     v = v.tocsr().astype(np.float32, copy=False)
     n = v.shape[0]
     columns = _Columns.of(v)
-    row_sums = _row_sums(v)
-    max_rows = max(1, min(int(max_rows), (1 << 32) // max(n, 1)))  # key(i, j) fits 32 bits
+    row_sums = _fast_row_sums(v)
+    if _sums_are_exact(v, row_sums):
+        block = _scatter_block
+        max_rows = max(1, min(int(max_rows), SUM_BUDGET // max(n, 1)))
+    else:
+        block = _block
+        row_sums = _row_sums(v)
+        max_rows = max(1, min(int(max_rows), (1 << 32) // max(n, 1)))  # key(i, j) fits 32 bits
     bounds, at_row = _block_bounds(v, columns.sizes, max_rows)
     starts, stops = np.array(bounds[:-1]), np.array(bounds[1:])
     capacity = int(np.minimum(at_row[stops] - at_row[starts], (stops - starts) * n).sum())
@@ -180,7 +311,7 @@ def jaccard_from_encoding(
     data = np.empty(capacity, dtype=np.float32)
     at = 0
     for start, stop in itertools.pairwise(bounds):
-        counts, cols, dist = _block(v, columns, row_sums, start, stop, max_distance)
+        counts, cols, dist = block(v, columns, row_sums, start, stop, max_distance)
         indices[at : at + cols.size] = cols
         data[at : at + cols.size] = dist
         indptr[start + 1 : stop + 1] = at + np.cumsum(counts)
