@@ -19,7 +19,7 @@ rule extract:
     benchmark:
         "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/benchmarks/extract.tsv"
     group:
-        epoch_group
+        EPOCH_GROUP
     conda:
         ENV
     threads: config["threads_per_job"]
@@ -45,7 +45,7 @@ rule cluster:
     benchmark:
         "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/benchmarks/cluster_{space}.tsv"
     group:
-        epoch_group
+        EPOCH_GROUP
     conda:
         ENV
     threads: config["threads_per_job"]
@@ -69,7 +69,7 @@ rule refine:
     log:
         "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/logs/refine.log",
     group:
-        epoch_group
+        EPOCH_GROUP
     conda:
         ENV
     threads: 1
@@ -102,7 +102,7 @@ rule finetune:
     wildcard_constraints:
         epoch=TEMPORARY_CHECKPOINT_EPOCHS,
     group:
-        epoch_group
+        EPOCH_GROUP
     conda:
         ENV
     threads: config["threads_per_job"]
