@@ -21,6 +21,10 @@ ENV = "../environment.yml"
 
 wf.check_persistence_backend(workflow)
 
+# Every input, params and group function below runs once per job (about 20,000 with the
+# paper's config): what they derive from the config alone is computed once, here.
+PLAN = wf.Planner(config, VARIANTS)
+
 KEPT_EPOCHS, TEMPORARY_EPOCHS = wf.checkpoint_epochs(config)
 KEPT_CHECKPOINT_EPOCHS = wf.epoch_pattern(KEPT_EPOCHS)
 TEMPORARY_CHECKPOINT_EPOCHS = wf.epoch_pattern(TEMPORARY_EPOCHS)
@@ -28,16 +32,16 @@ TEMPORARY_CHECKPOINT_EPOCHS = wf.epoch_pattern(TEMPORARY_EPOCHS)
 
 def known_experiment(wc):
     """Stop with one line when the target path names an unknown task, seed or variant."""
-    targets.check_experiment(wc, config, VARIANTS)
+    PLAN.check_experiment(wc)
 
 
 def settings(wc, stage):
     """The params dict of one stage of one experiment (changing it reruns that stage)."""
-    return wf.stage_settings(config, VARIANTS, stage, dict(wc.items()))
+    return PLAN.stage_settings(stage, dict(wc.items()))
 
 
 def num_epochs(setting):
-    return wf.num_epochs(config, setting)
+    return PLAN.num_epochs(setting)
 
 
 def dataset_summary(name):
@@ -46,18 +50,18 @@ def dataset_summary(name):
 
 def target_summary(wc):
     known_experiment(wc)
-    return dataset_summary(wf.target_dataset(config, wc.setting, wc.task))
+    return dataset_summary(PLAN.target_dataset(wc.setting, wc.task))
 
 
 def start_checkpoint(wc):
     """Epoch 0: the source-trained model (UDA) or the initialised network (USL)."""
     known_experiment(wc)
-    return f"{wf.start_dir(config, wc.setting, wc.task, wc.seed)}/model.pt"
+    return f"{PLAN.start_dir(wc.setting, wc.task, wc.seed)}/model.pt"
 
 
 def shared_file(wc, name):
     """A first-epoch file every variant with this start model and target shares."""
-    folder = wf.start_target_dir(config, wc.setting, wc.task, wc.seed)
+    folder = PLAN.start_target_dir(wc.setting, wc.task, wc.seed)
     return f"{folder}/{name}"
 
 
@@ -96,7 +100,7 @@ def previous_checkpoint(wc):
 
 def clustered_spaces(wc):
     known_experiment(wc)
-    return wf.clustered_spaces(VARIANTS, wc.variant)
+    return PLAN.clustered_spaces(wc.variant)
 
 
 def eps_reference(wc):
@@ -107,7 +111,7 @@ def eps_reference(wc):
 
 
 def eval_epochs(setting):
-    return wf.eval_epochs(config, setting)
+    return PLAN.eval_epochs(setting)
 
 
 def experiment_outputs(wc):
@@ -138,6 +142,11 @@ def start_group(wc):
         return None
     return wf.start_group_name(wc.start, wc.target)
 
+
+# The rules' `group:`. Without grouping there is no function at all: Snakemake calls a group
+# function (with its per-call overhead) twice for every job, only to get None back.
+EPOCH_GROUP = epoch_group if config.get("group_epochs", False) else None
+START_GROUP = start_group if config.get("group_epochs", False) else None
 
 # Grouped jobs must ask for the same GPU resources, so CPU-only stages ask for the GPU too.
 CPU_STAGE_GPU = config["gpu_per_job"] if config.get("group_epochs", False) else 0

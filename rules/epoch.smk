@@ -19,7 +19,7 @@ rule extract:
     benchmark:
         "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/benchmarks/extract.tsv"
     group:
-        epoch_group
+        EPOCH_GROUP
     conda:
         ENV
     threads: config["threads_per_job"]
@@ -45,7 +45,7 @@ rule cluster:
     benchmark:
         "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/benchmarks/cluster_{space}.tsv"
     group:
-        epoch_group
+        EPOCH_GROUP
     conda:
         ENV
     threads: config["threads_per_job"]
@@ -71,7 +71,7 @@ rule refine:
     benchmark:
         "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/benchmarks/refine.tsv"
     group:
-        epoch_group
+        EPOCH_GROUP
     conda:
         ENV
     threads: 1
@@ -104,7 +104,7 @@ rule finetune:
     wildcard_constraints:
         epoch=TEMPORARY_CHECKPOINT_EPOCHS,
     group:
-        epoch_group
+        EPOCH_GROUP
     conda:
         ENV
     threads: config["threads_per_job"]

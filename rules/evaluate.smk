@@ -13,7 +13,7 @@ rule evaluate:
     benchmark:
         "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/benchmarks/evaluate.tsv"
     group:
-        epoch_group
+        EPOCH_GROUP
     conda:
         ENV
     threads: config["threads_per_job"]
@@ -39,9 +39,9 @@ use rule evaluate as evaluate_start with:
     benchmark:
         "results/{start}/target_{target}/benchmarks/evaluate.tsv"
     group:
-        start_group
+        START_GROUP
     params:
-        settings=lambda wc: wf.start_settings(config, "evaluate", wc.start),
+        settings=lambda wc: PLAN.start_settings("evaluate", wc.start),
 
 
 rule summarize_experiment:

@@ -14,9 +14,9 @@ use rule extract as extract_start with:
     benchmark:
         "results/{start}/target_{target}/benchmarks/extract.tsv"
     group:
-        start_group
+        START_GROUP
     params:
-        settings=lambda wc: wf.start_settings(config, "extract", wc.start),
+        settings=lambda wc: PLAN.start_settings("extract", wc.start),
 
 
 use rule cluster as cluster_start with:
@@ -31,6 +31,6 @@ use rule cluster as cluster_start with:
     benchmark:
         "results/{start}/target_{target}/benchmarks/cluster_{space}.tsv"
     group:
-        start_group
+        START_GROUP
     params:
-        settings=lambda wc: wf.start_settings(config, "cluster", wc.start, wc.space),
+        settings=lambda wc: PLAN.start_settings("cluster", wc.start, wc.space),

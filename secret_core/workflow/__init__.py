@@ -10,6 +10,7 @@ wf``; the name ``workflow`` is Snakemake's own object inside rule files).
 - ``datasets``: datasets and tasks of a config, the up-front existence check
 - ``epochs``: target epochs, evaluated epochs, kept checkpoints
 - ``stage_params``: each job's params (exactly the settings it reads)
+- ``planner``: those answers computed once per run for the rules (the DAG asks per job)
 - ``start_models``: where an experiment's start model and its shared first epoch live
 - ``outputs``: what each table and figure reads
 - ``layout``: the path of every file; ``targets``: clear errors for unknown targets;
@@ -47,6 +48,7 @@ from secret_core.workflow.outputs import (
     table_settings,
     table_tasks,
 )
+from secret_core.workflow.planner import Planner
 from secret_core.workflow.stage_params import (
     CLUSTER_KEYS,
     FINETUNE_KEYS,
@@ -91,6 +93,7 @@ __all__ = [
     "SETTINGS",
     "START_PATTERN",
     "VARIANT_KEYS",
+    "Planner",
     "adapt_settings",
     "canonical",
     "check_combinations",

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 EXPERIMENT = "results/{setting}/{task}/{variant}/seed{seed}"
@@ -41,5 +40,6 @@ def epoch_file(wc: Any, epoch: int, name: str) -> str:
 
 
 def _fields(wc: Any) -> dict[str, str]:
-    source: Mapping[str, Any] = wc if isinstance(wc, Mapping) else dict(wc.items())
-    return {key: str(source[key]) for key in ("setting", "task", "variant", "seed")}
+    """The experiment's fields of a mapping or of Snakemake's wildcards (which index by name
+    too; called for about two files of every job, so no copy of the wildcards is made)."""
+    return {key: str(wc[key]) for key in ("setting", "task", "variant", "seed")}

@@ -7,7 +7,7 @@ walks every config key to hold that.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from secret_core.errors import SecretError
@@ -34,7 +34,15 @@ def stage_settings(
     config: Mapping, variants: Mapping[str, Mapping], stage: str, wildcards: Mapping[str, str]
 ) -> dict:
     """The settings one stage of one job uses, in canonical key order (see ``canonical``)."""
-    return canonical(_stage_settings(config, variants, stage, wildcards))
+    return canonical(
+        _stage_settings(
+            config,
+            stage,
+            wildcards,
+            adapt_of=lambda setting: adapt_settings(config, setting),
+            variant_of=lambda name: resolve_variant(variants, name),
+        )
+    )
 
 
 # Model keys each kind of stage reads. Building a network for inference or fine-tuning reads
@@ -87,12 +95,20 @@ def _runtime(config: Mapping) -> dict:
 
 
 def _stage_settings(
-    config: Mapping, variants: Mapping[str, Mapping], stage: str, wildcards: Mapping[str, str]
+    config: Mapping,
+    stage: str,
+    wildcards: Mapping[str, str],
+    adapt_of: Callable[[str], Mapping],
+    variant_of: Callable[[str], Mapping],
 ) -> dict:
     """The settings one stage of one job reads, and nothing else (see the module docstring).
 
     ``tests/test_workflow_params.py`` walks every config key and checks that changing it
     changes exactly the stages listed there, so a key added here must be added there too.
+    ``adapt_of`` (setting -> ``adapt_settings``) and ``variant_of`` (name ->
+    ``resolve_variant``) are passed in so that the workflow, which asks for every job of a
+    run, can answer them from a table built once (:mod:`secret_core.workflow.planner`); the
+    result is only read, never changed, and leaves through ``canonical`` as fresh objects.
     """
     if stage == "pretrain":
         pretrain = {k: v for k, v in config["pretrain"].items() if k != "target_bn"}
@@ -111,19 +127,17 @@ def _stage_settings(
         }
 
     setting = wildcards["setting"]
-    variant = resolve_variant(variants, wildcards["variant"])
-    adapt = adapt_settings(config, setting)
+    variant = variant_of(wildcards["variant"])
+    adapt = adapt_of(setting)
     run = {key: wildcards[key] for key in ("setting", "task", "variant", "seed")}
     run["seed"] = int(run["seed"])
     if "epoch" in wildcards:
         run["epoch"] = int(wildcards["epoch"])
-    evaluation = dict(config["evaluation"])
-    model = _model_settings(config, MODEL_KEYS_LOADED)
     epoch = run.get("epoch", 0)
     if stage == "extract":
         return _extract_settings(config, epoch, variant["mean_teacher"])
     if stage == "cluster":
-        return _cluster_settings(config, setting, epoch, wildcards["space"])
+        return _cluster_settings(config, adapt, epoch, wildcards["space"])
     if stage == "refine":
         return {
             "run": run,
@@ -148,10 +162,10 @@ def _stage_settings(
     if stage == "rank_list":
         return {
             **_runtime(config),
-            "model": model,
+            "model": _model_settings(config, MODEL_KEYS_LOADED),
             "run": run,
             "mean_teacher": variant["mean_teacher"],
-            "batch_size": evaluation["batch_size"],
+            "batch_size": config["evaluation"]["batch_size"],
         }
     if stage == "summary":
         return {
@@ -201,8 +215,9 @@ def _extract_settings(config: Mapping, epoch: int, mean_teacher: bool) -> dict:
     }
 
 
-def _cluster_settings(config: Mapping, setting: str, epoch: int, space: str) -> dict:
-    adapt = adapt_settings(config, setting)
+def _cluster_settings(config: Mapping, adapt: Mapping, epoch: int, space: str) -> dict:
+    """``adapt``: the setting's ``adapt_settings`` (computed by the caller, once per run in
+    the workflow)."""
     return {
         "device": config.get("device", "auto"),
         "run": {"epoch": epoch},
@@ -230,13 +245,26 @@ def _evaluate_settings(config: Mapping, epoch: int, mean_teacher: bool) -> dict:
     }
 
 
-def start_settings(config: Mapping, stage: str, start: str, space: str = "") -> dict:
-    """Params of the shared first-epoch stages (see ``start_target_dir``)."""
-    setting = "usl" if start.startswith("init/") else "uda"
+def start_setting(start: str) -> str:
+    """The setting whose experiments start from the model in ``results/{start}/``."""
+    return "usl" if start.startswith("init/") else "uda"
+
+
+def start_settings(
+    config: Mapping,
+    stage: str,
+    start: str,
+    space: str = "",
+    adapt_of: Callable[[str], Mapping] | None = None,
+) -> dict:
+    """Params of the shared first-epoch stages (see ``start_target_dir``); ``adapt_of`` as
+    in ``_stage_settings`` (default: ``adapt_settings`` of ``config``)."""
     if stage == "extract":
         return canonical(_extract_settings(config, 1, mean_teacher=False))
     if stage == "cluster":
-        return canonical(_cluster_settings(config, setting, 1, space))
+        setting = start_setting(start)
+        adapt = adapt_of(setting) if adapt_of else adapt_settings(config, setting)
+        return canonical(_cluster_settings(config, adapt, 1, space))
     if stage == "evaluate":
         return canonical(_evaluate_settings(config, 0, mean_teacher=False))
     raise SecretError(f"internal: no shared settings for stage '{stage}'")
