@@ -76,8 +76,9 @@ def main() -> None:
     parser.add_argument("--scratch", help="work folder (default: a temporary one)")
     args = parser.parse_args()
 
-    import secret_core.workflow as wf
     from diag_experiment import load_config
+
+    import secret_core.workflow as wf
     from secret_core.device import configure_threads
     from secret_core.pipeline.evaluation_stage import evaluate_checkpoint
     from secret_core.pipeline.features import extract_train_features
@@ -126,8 +127,7 @@ def main() -> None:
     # epoch 1's clusters (whose eps later epochs reuse) live beside the shared start model
     target_name = config["tasks"][task]["target"]
     eps_from = [
-        str(next(workdir.glob(f"results/**/target_{target_name}/cluster_{s}.json")))
-        for s in spaces
+        str(next(workdir.glob(f"results/**/target_{target_name}/cluster_{s}.json"))) for s in spaces
     ]
     calls: dict[str, Callable[[], None]] = {
         "extract": lambda: extract_train_features(
