@@ -100,3 +100,17 @@ def test_unsupervised_table_shows_the_initial_network():
     assert list(table.index)[:2] == ["Initial network", "SECRET"]
     assert table.loc["Initial network", "m_mAP"] == pytest.approx(2.0)
     assert table.loc["SECRET", "m_mAP"] == pytest.approx(30.0)
+
+
+def test_start_clusters_note_explains_an_uninformative_start():
+    from secret_core.pipeline.reports import start_clusters_note
+
+    def run(precision: float) -> dict:
+        return {"epochs": [{"epoch": 0}, {"epoch": 1, "trained_pair_precision": precision}]}
+
+    random_start = start_clusters_note({("m", "secret"): [run(0.01), run(0.03)]})
+    assert "precision 2.0% (1.0-3.0% over 2 experiments)" in random_start
+    assert "cannot rise above it" in random_start
+    warm_start = start_clusters_note({("m", "secret"): [run(0.6)]})
+    assert "60.0%" in warm_start and "cannot rise" not in warm_start
+    assert start_clusters_note({("m", "secret"): [{"epochs": [{"epoch": 0}]}]}) is None
