@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.cluster import DBSCAN
 
 from secret_core.clustering.checks import check_distance
 from secret_core.clustering.jaccard import jaccard_distance
@@ -68,5 +67,9 @@ def cluster(
         distance = jaccard_distance(features, k1, k2, device=device)
     n = None if features is None else len(features)
     graph = neighbourhood_graph(check_distance(distance, n), eps)
+    # Imported here: scikit-learn costs ~1.5 s of start-up, and the torch stages that import
+    # this package for the k-reciprocal encoding (evaluation's re-ranking) never cluster.
+    from sklearn.cluster import DBSCAN
+
     model = DBSCAN(eps=eps, min_samples=int(min_samples), metric="precomputed")
     return model.fit_predict(graph).astype(np.int64)
