@@ -160,6 +160,21 @@ def _sums_are_exact(v: sp.csr_matrix, row_sums: np.ndarray) -> bool:
     return float(row_sums.max()) * (1.0 + 2.0**-20) < 2.0**53 * spacing
 
 
+def _triples(
+    v: sp.csr_matrix, columns: _Columns, start: int, stop: int
+) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """The (entry, column member) triples of rows [start, stop), shared by both block paths:
+    the rows' CSR span ``lo:hi``, each entry's column size, and for every triple the position
+    in the column-major arrays of the t-th member of that entry's column."""
+    lo, hi = v.indptr[start], v.indptr[stop]
+    cols = v.indices[lo:hi]
+    sizes = columns.sizes[cols]
+    first = columns.indptr[cols] - (np.cumsum(sizes) - sizes)
+    pos = np.repeat(first, sizes)
+    pos += np.arange(pos.size)
+    return lo, hi, sizes, pos
+
+
 def _block(
     v: sp.csr_matrix,
     columns: _Columns,
@@ -170,13 +185,7 @@ def _block(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row counts, column indices, distances) of rows [start, stop) in CSR order."""
     n = v.shape[0]
-    lo, hi = v.indptr[start], v.indptr[stop]
-    cols = v.indices[lo:hi]
-    sizes = columns.sizes[cols]
-    # position in the column-major arrays of the t-th member of each entry's column
-    first = columns.indptr[cols] - (np.cumsum(sizes) - sizes)
-    pos = np.repeat(first, sizes)
-    pos += np.arange(pos.size)
+    lo, hi, sizes, pos = _triples(v, columns, start, stop)
     row_keys = (np.arange(stop - start, dtype=np.uint64) * np.uint64(n)) << np.uint64(32)
     packed = np.repeat(np.repeat(row_keys, np.diff(v.indptr[start : stop + 1])), sizes)
     packed += columns.key[pos]
@@ -221,12 +230,7 @@ def _scatter_block(
     an overlap of 0, a distance of 1, dropped by both paths).
     """
     n = v.shape[0]
-    lo, hi = v.indptr[start], v.indptr[stop]
-    cols = v.indices[lo:hi]
-    sizes = columns.sizes[cols]
-    first = columns.indptr[cols] - (np.cumsum(sizes) - sizes)
-    pos = np.repeat(first, sizes)
-    pos += np.arange(pos.size)
+    lo, hi, sizes, pos = _triples(v, columns, start, stop)
     offsets = np.arange(0, (stop - start) * n, n, dtype=np.int64)
     keys = np.repeat(np.repeat(offsets, np.diff(v.indptr[start : stop + 1])), sizes)
     keys += columns.rows[pos]
