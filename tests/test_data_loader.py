@@ -203,3 +203,30 @@ def test_random_erasing_p_zero_and_bad_settings():
         with pytest.raises(SecretError, match=re.escape(key)) as info:
             RandomErasingConfig.from_config(value, "adapt.random_erasing")
         assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("pad", [0, 2])
+def test_training_crop_shifts_by_at_most_pad_pixels(pad):
+    """The random crop of the padded image is the image moved by at most ``pad`` pixels each
+    way (the config's ``model.pad``), zeros filling what moves in."""
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(1, 256, (8, 4, 3), dtype=np.uint8)  # no zeros: padding shows
+    tf = build_transforms(8, 4, train=True, flip_p=0.0, pad=pad, normalize=False, prepared=True)
+    padded = np.zeros((8 + 2 * pad, 4 + 2 * pad, 3), np.uint8)
+    padded[pad : pad + 8, pad : pad + 4] = pixels
+    windows = {
+        (dy, dx): torch.from_numpy(padded[dy : dy + 8, dx : dx + 4]).permute(2, 0, 1) / 255.0
+        for dy in range(2 * pad + 1)
+        for dx in range(2 * pad + 1)
+    }
+    torch.manual_seed(0)
+    offsets = set()
+    for _ in range(40):
+        out = tf(pixels)
+        match = [key for key, window in windows.items() if torch.equal(out, window)]
+        assert len(match) == 1
+        offsets.add(match[0])
+    if pad == 0:
+        assert offsets == {(0, 0)}
+    else:  # several shifts drawn, none beyond the padding
+        assert len(offsets) > 3 and max(max(o) for o in offsets) <= 2 * pad

@@ -91,3 +91,35 @@ def test_target_bn_changes_running_statistics_only(trained):
 def test_checkpoint_says_which_domain_its_statistics_describe(trained):
     assert trained["plain"]["extra"]["bn_domain"] == "src"
     assert trained["adapted"]["extra"]["bn_domain"] == "tgt"
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_model_pad_reaches_the_training_loader(tmp_path, monkeypatch):
+    """``model.pad`` sets the padding before the random crop (10 px is the authors' value at
+    256x128; a small input needs proportionally less)."""
+    import secret_core.pipeline.training as training
+
+    seen = []
+
+    def fake_loader(*args, **kwargs):
+        seen.append(kwargs["pad"])
+        raise _Stop
+
+    monkeypatch.setattr(training, "build_train_loader", fake_loader)
+    source = domain(tmp_path, "src", "synth_a", 3)
+    settings = {
+        "device": "cpu",
+        "amp": False,
+        "num_workers": 0,
+        "model": {**MODEL, "pad": 3},
+        "pretrain": PRETRAIN,
+        "seed": 1,
+        "dataset": "src",
+        "bn_domain": "src",
+    }
+    with pytest.raises(_Stop):
+        pretrain_source(source, settings, str(tmp_path / "m.pt"), str(tmp_path / "t.json"))
+    assert seen == [3]

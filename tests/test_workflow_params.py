@@ -55,6 +55,7 @@ EXPECTED: dict[str, set[str]] = {
     "model.width": NETWORK | {"prepare"},
     "model.init": {"pretrain", "init"},
     "model.bn_groups": {"pretrain", "finetune"},
+    "model.pad": {"pretrain", "finetune"},
     "pretrain.*": {"pretrain"},
     "pretrain.loss.*": {"pretrain"},
     "adapt.loss.*": {"finetune"},

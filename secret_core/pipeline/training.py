@@ -66,6 +66,7 @@ def pretrain_source(
         loader_args = {
             "height": model_cfg["height"],
             "width": model_cfg["width"],
+            "pad": int(model_cfg.get("pad", 10)),
             "batch_size": cfg["batch_size"],
             "iterations": cfg["iterations"],
             "num_workers": settings["num_workers"],
@@ -235,6 +236,7 @@ def finetune_epoch(
         labels[:, BRANCHES.index(branches[0])],
         height=model_cfg["height"],
         width=model_cfg["width"],
+        pad=int(model_cfg.get("pad", 10)),
         batch_size=settings["batch_size"],
         num_instances=settings["num_instances"],
         iterations=settings["iterations"],

@@ -54,8 +54,9 @@ MODEL_KEYS_LOADED = ("arch", "last_stride", "height", "width")
 MODEL_KEYS_CREATED = (*MODEL_KEYS_LOADED, "init")
 
 
-# Ghost BN (``bn_groups``) only changes batch statistics in training mode.
-MODEL_KEYS_TRAINED = (*MODEL_KEYS_LOADED, "bn_groups")
+# Ghost BN (``bn_groups``) only changes batch statistics in training mode, and the padding
+# before the random crop (``pad``) only training images.
+MODEL_KEYS_TRAINED = (*MODEL_KEYS_LOADED, "bn_groups", "pad")
 
 
 # Fine-tuning settings (from ``adapt``, or ``usl`` overrides) and the variant fields it reads.
@@ -114,7 +115,7 @@ def _stage_settings(
         pretrain = {k: v for k, v in config["pretrain"].items() if k != "target_bn"}
         return {
             **_runtime(config),
-            "model": _model_settings(config, (*MODEL_KEYS_CREATED, "bn_groups")),
+            "model": _model_settings(config, (*MODEL_KEYS_CREATED, "bn_groups", "pad")),
             "pretrain": pretrain,
             "seed": int(wildcards["seed"]),
             "dataset": wildcards["dataset"],
