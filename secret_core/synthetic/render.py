@@ -157,14 +157,22 @@ def _smooth_noise(rng: np.random.Generator, height: int, width: int, cell: int) 
     return (big - 128.0) / 40.0
 
 
+def _shade(gains: FloatArray, tint: float = 0.25) -> FloatArray:
+    """Per-channel gains reduced to their mean plus ``tint`` of their spread: a scene's
+    colours vary from camera to camera mostly in lightness, as real scenes do (see
+    ``domain_stats.camera_colour_share``)."""
+    mean = gains.mean()
+    return mean + tint * (gains - mean)
+
+
 def _scene(style: DomainStyle, rng: np.random.Generator, height: int, width: int) -> FloatArray:
     """A camera's background, twice the image width so shots can pan across it."""
     h, w = height, 2 * width
     y = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
     sky = np.asarray(style.sky_palette[rng.integers(len(style.sky_palette))], np.float32)
     ground = np.asarray(style.ground_palette[rng.integers(len(style.ground_palette))], np.float32)
-    sky = np.clip(sky * rng.uniform(0.85, 1.15, 3), 0, 1)
-    ground = np.clip(ground * rng.uniform(0.85, 1.15, 3), 0, 1)
+    sky = np.clip(sky * _shade(rng.uniform(0.85, 1.15, 3)), 0, 1)
+    ground = np.clip(ground * _shade(rng.uniform(0.85, 1.15, 3)), 0, 1)
     horizon = rng.uniform(0.45, 0.75)
     upper = sky * (1.0 + rng.uniform(-0.25, 0.25) * (y - 0.5))
     lower = ground * (0.85 + 0.35 * (y - horizon))
@@ -454,7 +462,7 @@ def render(
     generators seeded alike, so they share the scene crop, view, scale, position, lean and
     occluder; the walking stride, a few per cent of scale and position (detector jitter),
     brightness flicker and noise still come from ``rng``. None: everything from ``rng``
-    (independent shots, in the draw order of generator version 2).
+    (independent shots, in the draw order they had before tracklets existed).
     """
     tracklet = pose_rng is not None
     pose = pose_rng if tracklet else rng
