@@ -1,10 +1,12 @@
 """Tracklets in the synthetic generator and the domain statistics of issue 11."""
 
 import numpy as np
+import pytest
 from PIL import Image
 from synthetic_specs import tiny_spec
 
 from secret_core.data.domain_stats import (
+    camera_colour_share,
     clothing_sharing,
     identity_statistics,
     pixel_neighbour_statistics,
@@ -70,3 +72,31 @@ def test_domain_identities_match_the_written_pids(tmp_path):
     assert len(people) == spec.num_ids + spec.num_test_ids + max(2, spec.num_test_ids // 10)
     ds = generate_domain(spec, tmp_path / "d")
     assert max(r.pid for r in ds.train) <= spec.num_ids
+
+
+def _flat(rgb: tuple[float, float, float]) -> np.ndarray:
+    return np.broadcast_to(np.asarray(rgb, np.float64), (4, 2, 3))
+
+
+def test_camera_colour_share_hand_worked():
+    """Camera 0 shoots reddish, camera 1 bluish images: the camera sets all of log(R/G) and
+    log(B/G); lightness varies within each camera only (two levels in both), so its share
+    is 0. With cameras that see the same two colours, no share is left to the camera."""
+    images = np.stack([_flat((2, 1, 1)), _flat((4, 2, 2)), _flat((1, 1, 2)), _flat((2, 2, 4))])
+    # lightness: means 4/3, 8/3 in camera 0 and 4/3, 8/3 in camera 1
+    shares = camera_colour_share(images * 50, [0, 0, 1, 1])
+    assert shares["camera_share_log_r_g"] == pytest.approx(1.0, abs=1e-3)
+    assert shares["camera_share_log_b_g"] == pytest.approx(1.0, abs=1e-3)
+    assert shares["camera_share_log_lightness"] == pytest.approx(0.0, abs=1e-3)
+    mixed = camera_colour_share(images * 50, [0, 1, 1, 0])  # each camera: one of each colour
+    assert mixed["camera_share_log_r_g"] == pytest.approx(0.0, abs=1e-3)
+    # between-camera variance over total variance, worked by hand for one split
+    lightness = np.log(np.array([4, 8, 4, 8]) / 3 * 50)
+    uneven = camera_colour_share(images * 50, [0, 0, 0, 1])
+    cam_means = np.array([lightness[:3].mean(), lightness[3]])
+    between = (
+        3 * (cam_means[0] - lightness.mean()) ** 2 + (cam_means[1] - lightness.mean()) ** 2
+    ) / 4
+    assert uneven["camera_share_log_lightness"] == pytest.approx(
+        between / lightness.var(), rel=1e-3
+    )
