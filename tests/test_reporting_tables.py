@@ -110,7 +110,7 @@ def test_start_clusters_note_explains_an_uninformative_start():
 
     random_start = start_clusters_note({("m", "secret"): [run(0.01), run(0.03)]})
     assert "precision 2.0% (1.0-3.0% over 2 experiments)" in random_start
-    assert "cannot rise above it" in random_start
+    assert "can gain little over it" in random_start
     warm_start = start_clusters_note({("m", "secret"): [run(0.6)]})
-    assert "60.0%" in warm_start and "cannot rise" not in warm_start
+    assert "60.0%" in warm_start and "can gain little" not in warm_start
     assert start_clusters_note({("m", "secret"): [{"epochs": [{"epoch": 0}]}]}) is None

@@ -70,8 +70,8 @@ def start_clusters_note(summaries: Mapping[tuple[str, str], Sequence[Mapping]]) 
     )
     if mean < UNINFORMATIVE_PRECISION:
         note += (
-            " Pseudo labels from this initial network carry almost no identity, so the "
-            "fully unsupervised rows cannot rise above it; the paper starts from ImageNet "
+            " Pseudo labels from this initial network carry little identity, so the fully "
+            "unsupervised rows can gain little over it; the paper starts from ImageNet "
             "weights (model.init: imagenet)."
         )
     return note
