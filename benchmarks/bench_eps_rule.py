@@ -73,7 +73,7 @@ def main() -> None:
             ds = generate_domain(domain, out / name, workers=2)
             gt = np.array([r.pid for r in ds.train])
             n, ids = len(gt), len(set(gt.tolist()))
-            feats = features_of(args.model, ds.train, settings, False)["global"]
+            feats = features_of(args.model, [(ds.train, None)], settings, False)[0]["global"]
             for k1 in args.k1:
                 dist = jaccard_distance(feats, k1=k1, k2=args.k2, device="cpu")
                 for label, rho, neighbours in RULES:
