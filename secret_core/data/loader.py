@@ -29,7 +29,7 @@ from secret_core import BRANCHES
 from secret_core.data.erasing import RandomErasingConfig
 from secret_core.data.records import Record
 from secret_core.data.sampler import PKSampler
-from secret_core.data.transforms import build_transforms
+from secret_core.data.transforms import AUTHORS_PAD, build_transforms
 from secret_core.errors import SecretError
 
 if TYPE_CHECKING:
@@ -165,7 +165,7 @@ def build_train_loader(
     num_workers: int = 0,
     random_erasing: float | RandomErasingConfig = 0.0,
     flip_p: float = 0.5,
-    pad: int = 10,
+    pad: int = AUTHORS_PAD,
     pixels: PixelArray | np.ndarray | None = None,
 ) -> DataLoader:
     """``iterations`` P x K batches drawn on ``sample_labels`` (-1 never drawn).

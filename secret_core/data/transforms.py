@@ -16,6 +16,7 @@ from secret_core.errors import SecretError
 
 __all__ = [
     "AUTHORS_ERASING_FILL",
+    "AUTHORS_PAD",
     "IMAGENET_MEAN",
     "IMAGENET_STD",
     "RandomErasingConfig",
@@ -23,6 +24,9 @@ __all__ = [
     "random_erasing_transform",
 ]
 
+# The authors' zero padding before the random crop (INPUT.PADDING), in pixels at 256x128;
+# config key model.pad scales it to other input sizes.
+AUTHORS_PAD = 10
 IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
 
@@ -32,7 +36,7 @@ def build_transforms(
     width: int,
     train: bool,
     flip_p: float = 0.5,
-    pad: int = 10,
+    pad: int = AUTHORS_PAD,
     random_erasing: float | RandomErasingConfig = 0.0,
     normalize: bool = True,
     prepared: bool = False,

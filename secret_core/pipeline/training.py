@@ -10,6 +10,7 @@ import torch
 
 from secret_core import BRANCHES
 from secret_core.data import RandomErasingConfig, build_train_loader
+from secret_core.data.transforms import AUTHORS_PAD
 from secret_core.device import amp_enabled
 from secret_core.engine import build_optimizer, lr_function, save_checkpoint, train_epoch
 from secret_core.io import load_arrays, write_json
@@ -66,7 +67,7 @@ def pretrain_source(
         loader_args = {
             "height": model_cfg["height"],
             "width": model_cfg["width"],
-            "pad": int(model_cfg.get("pad", 10)),
+            "pad": int(model_cfg.get("pad", AUTHORS_PAD)),
             "batch_size": cfg["batch_size"],
             "iterations": cfg["iterations"],
             "num_workers": settings["num_workers"],
@@ -236,7 +237,7 @@ def finetune_epoch(
         labels[:, BRANCHES.index(branches[0])],
         height=model_cfg["height"],
         width=model_cfg["width"],
-        pad=int(model_cfg.get("pad", 10)),
+        pad=int(model_cfg.get("pad", AUTHORS_PAD)),
         batch_size=settings["batch_size"],
         num_instances=settings["num_instances"],
         iterations=settings["iterations"],
