@@ -181,7 +181,11 @@ def _scene(style: DomainStyle, rng: np.random.Generator, height: int, width: int
     period = rng.uniform(0.05, 0.12)
     lines = (y[:, :, 0] > horizon) & (((y[:, :, 0] - horizon) / period) % 1.0 < 0.12)
     scene[np.broadcast_to(lines, (h, w))] *= 0.88
-    # buildings, windows, pillars, shop fronts standing on the horizon
+    # buildings and shop fronts on the horizon, bikes, benches and kiosks nearer the camera:
+    # each block stands somewhere between the horizon and the frame's bottom, so clutter sits
+    # behind the legs as well as behind the torso, as in real footage (generator version 4;
+    # with all of it on the horizon, the lower half of every shot was clean and the upper
+    # half busy, which made the top half of a person the harder one to match)
     palette = style.sky_palette + style.ground_palette
     for _ in range(style.clutter):
         colour = np.asarray(palette[rng.integers(len(palette))], np.float32)
@@ -189,7 +193,7 @@ def _scene(style: DomainStyle, rng: np.random.Generator, height: int, width: int
         colour += sky * (1.0 - style.clutter_contrast)
         x0 = int(rng.integers(0, w))
         x1 = min(w, x0 + int(rng.uniform(0.08, 0.6) * w))
-        y1 = int(horizon * h) + int(rng.integers(0, max(1, h // 16)))
+        y1 = int(rng.uniform(horizon, 1.0) * h)
         y0 = max(0, y1 - int(rng.uniform(0.15, 0.6) * h))
         scene[y0:y1, x0:x1] = colour
     scene += style.texture * _smooth_noise(rng, h, w, cell=max(2, height // 16))
@@ -471,6 +475,7 @@ def render(
     if ident is not None:
         hp = pose.uniform(*cam.scale) * ident.height * height
         foot = height * pose.uniform(0.955, 0.99)
+        hp = min(hp, 0.99 * foot)  # a detector's box holds the whole person
         facing = float(pose.choice([-1.0, 1.0]))
         stride = rng.uniform(0.0, 0.18) * hp
         view = ("front", "back", "side")[pose.choice(3, p=cam.views)]
