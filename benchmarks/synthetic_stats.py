@@ -6,8 +6,10 @@ For each synthetic dataset of the config (generated into ``--out``, default a te
 folder): training images and ids, images per identity, cameras per identity, share of
 identities seen by 2+ cameras, share of identities that share their top / bottom with
 another identity (hard negatives), and where each image's raw-pixel nearest neighbour
-comes from (same id same camera = a near-duplicate frame of one tracklet). Real sets are
-given by their published sizes (images per identity); the rest is not measurable here.
+comes from (same id same camera = a near-duplicate frame of one tracklet), and the
+cross-camera mAP of colour histograms of each half of the box (how well the upper and the
+lower half identify a person with no model). Real sets are given by their published sizes
+(images per identity) and, with ``--real``, by a Market-style sample folder.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from PIL import Image
 from secret_core.data.domain_stats import (
     camera_colour_share,
     clothing_sharing,
+    half_colour_retrieval,
     identity_statistics,
     pixel_neighbour_statistics,
     real_reference,
@@ -47,6 +50,9 @@ COLUMNS = (
     "camera_share_log_r_g",
     "camera_share_log_b_g",
     "camera_share_log_lightness",
+    "half_map_top",
+    "half_map_bottom",
+    "half_top_over_bottom",
 )
 
 
@@ -64,6 +70,7 @@ def domain_row(name: str, entry: dict, out: Path) -> dict[str, float]:
     images = np.stack([np.asarray(Image.open(r.path), np.float32) for r in train])
     row.update(pixel_neighbour_statistics(images, [r.pid for r in train], [r.camid for r in train]))
     row.update(camera_colour_share(images, [r.camid for r in train]))
+    row.update(half_colour_retrieval(images, [r.pid for r in train], [r.camid for r in train]))
     return row
 
 
@@ -77,6 +84,7 @@ def real_row(folder: Path) -> dict[str, float]:
     images = np.stack([np.asarray(Image.open(r.path).convert("RGB").resize(size)) for r in records])
     row = identity_statistics(records)
     row.update(camera_colour_share(images, [r.camid for r in records]))
+    row.update(half_colour_retrieval(images, [r.pid for r in records], [r.camid for r in records]))
     return row
 
 

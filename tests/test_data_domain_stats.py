@@ -8,6 +8,8 @@ from synthetic_specs import tiny_spec
 from secret_core.data.domain_stats import (
     camera_colour_share,
     clothing_sharing,
+    cross_camera_map,
+    half_colour_retrieval,
     identity_statistics,
     pixel_neighbour_statistics,
     real_reference,
@@ -100,3 +102,38 @@ def test_camera_colour_share_hand_worked():
     assert uneven["camera_share_log_lightness"] == pytest.approx(
         between / lightness.var(), rel=1e-3
     )
+
+
+def test_cross_camera_map_hand_worked():
+    """Two ids in two cameras. Query x0 ranks y1 (0.9) before x1 (0.6): AP 1/2; x1 ranks
+    y1 (0.889) and y0 (0.8) before x0: AP 1/3; y0 and y1 mirror them: mAP = 5/12."""
+    feats = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0], [0.9, 0.43589]])
+    pids, cams = [1, 1, 2, 2], [0, 1, 0, 1]
+    assert cross_camera_map(feats, pids, cams) == pytest.approx(5 / 12)
+
+
+def test_cross_camera_map_skips_ids_seen_by_one_camera_and_ignores_same_camera_matches():
+    feats = np.array([[1.0, 0.0], [1.0, 0.01], [0.0, 1.0], [0.2, 0.98]])
+    # id 1's two images share camera 0: they are neither queries with an answer nor answers
+    assert np.isnan(cross_camera_map(feats, [1, 1, 2, 3], [0, 0, 1, 1]))
+    assert cross_camera_map(feats, [1, 1, 2, 2], [0, 0, 1, 0]) == pytest.approx(1.0)
+
+
+def test_half_colour_retrieval_finds_the_half_that_identifies():
+    """Upper halves coloured by identity, lower halves by a random colour per image: the
+    upper half retrieves perfectly, the lower half does not."""
+    rng = np.random.default_rng(0)
+    palette = rng.integers(0, 256, (6, 3))
+    images, pids, cams = [], [], []
+    for pid in range(6):
+        for cam in range(3):
+            img = np.empty((16, 8, 3), np.uint8)
+            img[:8] = palette[pid]
+            img[8:] = rng.integers(0, 256, 3)
+            images.append(img)
+            pids.append(pid)
+            cams.append(cam)
+    out = half_colour_retrieval(np.stack(images), pids, cams)
+    assert out["half_map_top"] == pytest.approx(1.0)
+    assert out["half_map_bottom"] < 0.7
+    assert out["half_top_over_bottom"] > 1.4

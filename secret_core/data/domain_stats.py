@@ -125,6 +125,71 @@ def camera_colour_share(images: np.ndarray, camids: Sequence[int]) -> dict[str, 
     return out
 
 
+def _colour_histograms(pixels: np.ndarray) -> np.ndarray:
+    """(N, h, w, 3) RGB in 0..255 -> (N, 128) square-rooted HSV histograms (8 hues x 4
+    saturations x 4 values), so cosine similarity is the Hellinger affinity."""
+    rgb = np.asarray(pixels, dtype=np.float64).reshape(len(pixels), -1, 3) / 255.0
+    high, low = rgb.max(axis=2), rgb.min(axis=2)
+    chroma = high - low
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    safe = np.where(chroma > 0, chroma, 1.0)
+    hue = np.select(
+        [chroma == 0, high == r, high == g],
+        [0.0, ((g - b) / safe) % 6.0, (b - r) / safe + 2.0],
+        (r - g) / safe + 4.0,
+    )
+    sat = np.where(high > 0, chroma / np.where(high > 0, high, 1.0), 0.0)
+
+    def bins(value: np.ndarray, scale: float, count: int) -> np.ndarray:
+        return np.minimum((value / scale * count).astype(int), count - 1)
+
+    index = bins(hue, 6.0, 8) * 16 + bins(sat, 1.0, 4) * 4 + bins(high, 1.0, 4)
+    hist = np.stack([np.bincount(row, minlength=128) for row in index]).astype(np.float64)
+    return np.sqrt(hist / hist.sum(axis=1, keepdims=True))
+
+
+def cross_camera_map(features: np.ndarray, pids: Sequence[int], camids: Sequence[int]) -> float:
+    """Leave-one-out mAP by cosine similarity: every image queries all others, except those
+    of its own identity in its own camera (the Market protocol); images whose identity no
+    other camera saw are skipped."""
+    x = np.asarray(features, dtype=np.float64)
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    pid, cam = np.asarray(pids), np.asarray(camids)
+    sims = x @ x.T
+    precisions = []
+    for i in range(len(x)):
+        usable = ~((pid == pid[i]) & (cam == cam[i]))
+        order = np.argsort(-sims[i][usable], kind="stable")
+        match = (pid[usable] == pid[i])[order]
+        if not match.any():
+            continue
+        ranks = np.flatnonzero(match) + 1
+        precisions.append(float(np.mean(np.arange(1, len(ranks) + 1) / ranks)))
+    return float(np.mean(precisions)) if precisions else float("nan")
+
+
+def half_colour_retrieval(
+    images: np.ndarray, pids: Sequence[int], camids: Sequence[int]
+) -> dict[str, float]:
+    """How well each half of a person's box identifies them, with no model: cross-camera mAP
+    of colour histograms of the upper and the lower half of the image.
+
+    SECRET's top and bottom branches pool those halves of the feature map, and its
+    refinement keeps an image only where all three spaces agree, so a data set whose upper
+    half identifies people much worse than its lower half starves the training set. 96 real
+    Market-1501 images give a ratio (top over bottom) near 1.
+    """
+    pixels = np.asarray(images)
+    half = pixels.shape[1] // 2
+    top = cross_camera_map(_colour_histograms(pixels[:, :half]), pids, camids)
+    bottom = cross_camera_map(_colour_histograms(pixels[:, half:]), pids, camids)
+    return {
+        "half_map_top": top,
+        "half_map_bottom": bottom,
+        "half_top_over_bottom": top / bottom if bottom > 0 else float("nan"),
+    }
+
+
 def real_reference() -> dict[str, dict[str, float]]:
     """Images per identity of the real training splits, from their published sizes."""
     return {
