@@ -1,5 +1,6 @@
 """Synthetic domains: protocol, determinism, idempotence, atomicity, identities and styles."""
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -18,6 +19,7 @@ from secret_core.data.domain_stats import camera_colour_share
 from secret_core.errors import SecretError
 from secret_core.synthetic import DOMAIN_STYLES, generate_domain
 from secret_core.synthetic.domain import sample_identities
+from secret_core.synthetic.render import render, sample_cameras
 
 MARKET_NAME = re.compile(r"^(-1|\d{4})_c(\d+)s1_\d{6}_(\d{2})\.jpg$")
 
@@ -188,3 +190,38 @@ def test_cameras_do_not_set_the_image_colour(tmp_path, style, seed, cameras):
     pixels = np.stack([np.asarray(Image.open(r.path), np.float32) for r in ds.train])
     shares = camera_colour_share(pixels, [r.camid for r in ds.train])
     assert max(shares.values()) < 0.6, shares
+
+
+@pytest.mark.parametrize("style", ["synth_a", "synth_b", "synth_c"])
+def test_boxes_are_tight_waist_near_mid_height(style):
+    """Real detector boxes hold the whole person with the waist near mid-height (generator
+    version 4). Looser boxes (version 3: waist at 58 %) let the lower half of the feature map
+    see both garments, so the top branch fell far behind the bottom one."""
+    rng = np.random.default_rng(0)
+    height, width = 128, 64
+    domain_style = DOMAIN_STYLES[style]
+    cam = sample_cameras(domain_style, 1, rng, height, width)[0]
+    cam = dataclasses.replace(
+        cam,
+        scene=np.full_like(cam.scene, 0.5),
+        mix=np.eye(3, dtype=np.float32),
+        brightness=1.0,
+        gamma=1.0,
+        blur=0.0,
+        lowres=1.0,
+        noise=0.0,
+        views=np.array([1.0, 0.0, 0.0]),
+    )
+    no_occluders = dataclasses.replace(domain_style, occlusion=0.0)
+    waists, heads = [], []
+    for person in sample_identities(40, rng, style):
+        person = dataclasses.replace(
+            person, bottom_type="trousers", bottom_rgb=(1.0, 0.0, 0.0), bag="none"
+        )
+        img = np.asarray(render(person, cam, no_occluders, height, width, rng), np.int16)
+        red = (img[..., 0] > 200) & (img[..., 1] < 60) & (img[..., 2] < 60)
+        person_rows = np.flatnonzero((np.abs(img - 128) > 12).any(axis=(1, 2)))
+        waists.append(np.flatnonzero(red.any(axis=1))[0] / height)
+        heads.append(person_rows[0] / height)
+    assert 0.45 < np.mean(waists) < 0.56, np.mean(waists)
+    assert 0.0 < np.mean(heads) < 0.1, np.mean(heads)  # the head at the box's top edge
