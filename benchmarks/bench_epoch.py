@@ -180,13 +180,16 @@ def main() -> None:
 
     import torch
 
+    from secret_core.data.sampler import iterations_per_epoch
     from secret_core.device import configure_threads, resolve_device, use_faiss_gpu
 
     device = resolve_device(str(cfg.get("device", "auto")))
     threads = min(int(cfg.get("threads_per_job", 1) or 1), os.cpu_count() or 1)
     configure_threads(threads)
     adapt, model_cfg = cfg["adapt"], cfg["model"]
-    batch, iters = int(adapt["batch_size"]), int(adapt["iterations"])
+    batch = int(adapt["batch_size"])
+    # the projection is for a Market-size target, as the authors' 400 iterations are
+    iters = iterations_per_epoch(adapt["iterations"], PAPER_N["market"], batch)
     eval_batch = int(cfg.get("evaluation", {}).get("batch_size", batch))
     workers = int(cfg.get("num_workers", 0))
     reduced = device.type == "cpu" and not args.full

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from secret_core.data import PKSampler
+from secret_core.data.sampler import iterations_per_epoch
 from secret_core.errors import SecretError
 
 
@@ -88,3 +89,14 @@ def test_bad_sizes_are_clear_errors():
         PKSampler(labels, 4, 10, 1, seed=0)
     with pytest.raises(SecretError, match="camids has 3 entries but labels has 4"):
         PKSampler(labels, 2, 4, 1, seed=0, camids=np.zeros(3))
+
+
+def test_auto_iterations_draw_two_samples_per_target_image():
+    """The authors' 400 x 64 = 25,600 samples for Market's 12,936 images: about two per image."""
+    assert iterations_per_epoch("auto", 700, 32) == 44  # ceil(1400 / 32)
+    assert iterations_per_epoch("auto", 12936, 64) == 405  # the authors' 400, rounded up
+    assert iterations_per_epoch("auto", 3, 64) == 1
+    assert iterations_per_epoch(40, 700, 32) == 40
+    for bad in (0, -3, "many", 2.5, True):
+        with pytest.raises(SecretError, match=r"adapt\.iterations must be"):
+            iterations_per_epoch(bad, 700, 32)

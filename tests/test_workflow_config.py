@@ -364,3 +364,14 @@ def test_unknown_task_names_the_known_tasks():
     config = load("config.yaml")
     with pytest.raises(SecretError, match=r"unknown task 'duke2markt'.*duke2market"):
         wf.task_entry(config, "duke2markt")
+
+
+def test_adapt_iterations_takes_a_count_or_auto():
+    config = load("config.yaml")
+    assert config["adapt"]["iterations"] == "auto"  # the authors' two samples per image
+    config["adapt"]["iterations"] = "40"  # as `--config 'adapt={iterations: 40}'` gives it
+    wf.validate_config(config, SCHEMA, validate)
+    assert config["adapt"]["iterations"] == 40
+    config["adapt"]["iterations"] = "many"
+    with pytest.raises(SecretError, match=r"adapt\.iterations"):
+        wf.validate_config(config, SCHEMA, validate)

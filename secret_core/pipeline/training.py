@@ -10,6 +10,7 @@ import torch
 
 from secret_core import BRANCHES
 from secret_core.data import RandomErasingConfig, build_train_loader
+from secret_core.data.sampler import iterations_per_epoch
 from secret_core.data.transforms import AUTHORS_PAD
 from secret_core.device import amp_enabled
 from secret_core.engine import build_optimizer, lr_function, save_checkpoint, train_epoch
@@ -207,8 +208,14 @@ def finetune_epoch(
         if teacher is not None:
             teacher.model.set_classifier(branch, centroids.to(device))
     trainable = int((labels[:, BRANCHES.index(branches[0])] >= 0).sum())
+    iterations = iterations_per_epoch(settings["iterations"], len(labels), settings["batch_size"])
     log.info(
-        "epoch %d: %d of %d samples train; classes %s", epoch, trainable, len(labels), num_classes
+        "epoch %d: %d of %d samples train; classes %s; %d iterations",
+        epoch,
+        trainable,
+        len(labels),
+        num_classes,
+        iterations,
     )
     if trainable == 0:
         # Clustering found no reliable cluster (eps too small, or K too strict): keep the
@@ -240,13 +247,13 @@ def finetune_epoch(
         pad=int(model_cfg.get("pad", AUTHORS_PAD)),
         batch_size=settings["batch_size"],
         num_instances=settings["num_instances"],
-        iterations=settings["iterations"],
+        iterations=iterations,
         seed=derive_seed(seed, "sampler"),
         num_workers=settings["num_workers"],
         random_erasing=erasing,
     )
     optimizer = build_optimizer(model, lr=settings["lr"], weight_decay=settings["weight_decay"])
-    lr_fn = lr_function(settings["lr"], epoch, settings["iterations"], settings["lr_steps"])
+    lr_fn = lr_function(settings["lr"], epoch, iterations, settings["lr_steps"])
     start = time.perf_counter()
     stats = train_epoch(
         model,
