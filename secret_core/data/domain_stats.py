@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 
 from secret_core.data.records import Record
+from secret_core.errors import SecretError
+from secret_core.evaluation.metrics import evaluate
 
 # Published training-split sizes (SPEC.md): images / identities / cameras.
 REAL_TRAIN_SPLITS: dict[str, tuple[int, int, int]] = {
@@ -149,23 +151,18 @@ def _colour_histograms(pixels: np.ndarray) -> np.ndarray:
 
 
 def cross_camera_map(features: np.ndarray, pids: Sequence[int], camids: Sequence[int]) -> float:
-    """Leave-one-out mAP by cosine similarity: every image queries all others, except those
-    of its own identity in its own camera (the Market protocol); images whose identity no
+    """Leave-one-out mAP by cosine similarity: every image queries all others under the
+    Market protocol of :func:`secret_core.evaluation.metrics.evaluate` (answers of its own
+    identity in its own camera, itself included, do not count); images whose identity no
     other camera saw are skipped."""
     x = np.asarray(features, dtype=np.float64)
     x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     pid, cam = np.asarray(pids), np.asarray(camids)
-    sims = x @ x.T
-    precisions = []
-    for i in range(len(x)):
-        usable = ~((pid == pid[i]) & (cam == cam[i]))
-        order = np.argsort(-sims[i][usable], kind="stable")
-        match = (pid[usable] == pid[i])[order]
-        if not match.any():
-            continue
-        ranks = np.flatnonzero(match) + 1
-        precisions.append(float(np.mean(np.arange(1, len(ranks) + 1) / ranks)))
-    return float(np.mean(precisions)) if precisions else float("nan")
+    try:
+        result = evaluate(-(x @ x.T), pid, pid, cam, cam)
+    except SecretError:  # no image has an answer in another camera
+        return float("nan")
+    return float(result["mAP"])
 
 
 def half_colour_retrieval(
