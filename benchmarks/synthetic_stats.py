@@ -68,9 +68,10 @@ def domain_row(name: str, entry: dict, out: Path) -> dict[str, float]:
         clothing_sharing([people[p - 1].top for p in ids], [people[p - 1].bottom for p in ids])
     )
     images = np.stack([np.asarray(Image.open(r.path), np.float32) for r in train])
-    row.update(pixel_neighbour_statistics(images, [r.pid for r in train], [r.camid for r in train]))
-    row.update(camera_colour_share(images, [r.camid for r in train]))
-    row.update(half_colour_retrieval(images, [r.pid for r in train], [r.camid for r in train]))
+    pids, cams = [r.pid for r in train], [r.camid for r in train]
+    row.update(pixel_neighbour_statistics(images, pids, cams))
+    row.update(camera_colour_share(images, cams))
+    row.update(half_colour_retrieval(images, pids, cams))
     return row
 
 
@@ -83,8 +84,9 @@ def real_row(folder: Path) -> dict[str, float]:
     size = (64, 128)  # PIL's (width, height): the same scale for every image
     images = np.stack([np.asarray(Image.open(r.path).convert("RGB").resize(size)) for r in records])
     row = identity_statistics(records)
-    row.update(camera_colour_share(images, [r.camid for r in records]))
-    row.update(half_colour_retrieval(images, [r.pid for r in records], [r.camid for r in records]))
+    cams = [r.camid for r in records]
+    row.update(camera_colour_share(images, cams))
+    row.update(half_colour_retrieval(images, [r.pid for r in records], cams))
     return row
 
 
