@@ -4,7 +4,7 @@
 
 Runs the workflow (this checkout's Snakefile, in a scratch folder, ``--notemp`` so every
 input stays) up to epoch 2's evaluation of one SECRET experiment, then, for each job of epoch
-2 (extract, one cluster job per space, refine, finetune, evaluate):
+2 (extract, pseudo_labels, finetune, evaluate):
 
 * **job wall** is Snakemake's own ``s`` column of the job's ``benchmark:`` file (the job is
   forced to run again ``--repeat`` times and the median is taken);
@@ -82,7 +82,7 @@ def main() -> None:
     from secret_core.device import configure_threads
     from secret_core.pipeline.evaluation_stage import evaluate_checkpoint
     from secret_core.pipeline.features import extract_train_features
-    from secret_core.pipeline.pseudo_labels import cluster_space, refine_labels
+    from secret_core.pipeline.pseudo_labels import label_epoch
     from secret_core.pipeline.training import finetune_epoch
     from secret_core.workflow import layout
 
@@ -99,13 +99,12 @@ def main() -> None:
     print(f"workflow up to epoch 2 of {task}/secret in {workdir} ...", flush=True)
     snakemake(workdir, args.configfile, str(f("eval.json").relative_to(workdir)))
     spaces = wf.clustered_spaces(variants, "secret")
-    jobs = ["extract", *(f"cluster_{s}" for s in spaces), "refine", "finetune", "evaluate"]
+    jobs = ["extract", "pseudo_labels", "finetune", "evaluate"]
     outputs = {
         "extract": [f("features.npz")],
-        "refine": [f("refined.npz")],
+        "pseudo_labels": [f("refined.npz")],
         "finetune": [f("train.json")],
         "evaluate": [f("eval.json")],
-        **{f"cluster_{s}": [f(f"labels_{s}.npy")] for s in spaces},
     }
     walls: dict[str, list[float]] = {job: [] for job in jobs}
     for _ in range(args.repeat):
@@ -126,20 +125,21 @@ def main() -> None:
 
     # epoch 1's clusters (whose eps later epochs reuse) live beside the shared start model
     target_name = config["tasks"][task]["target"]
-    eps_from = [
+    first_clusters = [
         str(next(workdir.glob(f"results/**/target_{target_name}/cluster_{s}.json"))) for s in spaces
     ]
     calls: dict[str, Callable[[], None]] = {
         "extract": lambda: extract_train_features(
             previous, target, settings("extract"), str(scratch / "features.npz")
         ),
-        "refine": lambda: refine_labels(
-            [str(f(f"labels_{s}.npy")) for s in spaces],
+        "pseudo_labels": lambda: label_epoch(
             spaces,
+            first_clusters,
             target,
-            settings("refine"),
+            {"cluster": settings("cluster"), "refine": settings("refine")},
             str(scratch / "refined.npz"),
             str(scratch / "refine.json"),
+            features_path=str(f("features.npz")),
         ),
         "finetune": lambda: finetune_epoch(
             previous,
@@ -154,14 +154,6 @@ def main() -> None:
             str(f("model.pt")), target, settings("evaluate"), str(scratch / "eval.json")
         ),
     }
-    for i, space in enumerate(spaces):
-        calls[f"cluster_{space}"] = lambda s=space, e=eps_from[i]: cluster_space(
-            str(f("features.npz")),
-            [e],
-            settings("cluster", space=s),
-            str(scratch / f"labels_{s}.npy"),
-            str(scratch / f"cluster_{s}.json"),
-        )
     import logging
 
     logging.getLogger("secret").setLevel(logging.WARNING)
@@ -180,8 +172,7 @@ def main() -> None:
 
 def _rules(job: str) -> list[str]:
     """The rules that may make ``job``'s output (finetune at a kept epoch is finetune_kept)."""
-    name = job.split("_")[0]
-    return ["finetune", "finetune_kept"] if name == "finetune" else [name]
+    return ["finetune", "finetune_kept"] if job == "finetune" else [job]
 
 
 if __name__ == "__main__":

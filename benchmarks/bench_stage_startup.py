@@ -10,7 +10,7 @@ Runs of the two checkouts are interleaved so that a loaded machine hits both ali
 Sizes: micro (tests/micro_config.yaml, N = 72) and demo (config/config.yaml, N = 1,200).
 
 With ``--workflow`` the real rule is measured instead: each checkout's Snakefile runs the
-chain up to one epoch-1 clustering job in its own scratch folder (``--config-name micro`` or
+chain up to one epoch-1 clustering job (``cluster_start``) in its own scratch folder (``--config-name micro`` or
 ``demo``), then that job is forced to run again ``--repeat`` times, interleaved, and its
 ``benchmark:`` TSV (Snakemake's own wall time ``s`` and ``max_rss``) is printed.
 """
@@ -76,9 +76,16 @@ def run_job(checkout: Path, folder: Path) -> tuple[float, float, bool]:
     return wall, usage.ru_maxrss / 1024, '"torch": true' in out
 
 
+# The start model's shared epoch-1 clustering (rule cluster_start), one space per job.
 WORKFLOW = {
-    "micro": ("tests/micro_config.yaml", "results/uda/micro/secret/seed1/epoch_001"),
-    "demo": ("config/config.yaml", "results/uda/duke2market/secret/seed1/epoch_001"),
+    "micro": (
+        "tests/micro_config.yaml",
+        "results/pretrain/micro_src/bn_micro_tgt/seed1/target_micro_tgt",
+    ),
+    "demo": (
+        "config/config.yaml",
+        "results/pretrain/synth_duke/bn_synth_market/seed1/target_synth_market",
+    ),
 }
 
 
@@ -95,9 +102,9 @@ def _snakemake(checkout: Path, workdir: Path, config: str, *args: str) -> None:
 
 def workflow_mode(checkouts: dict[str, Path], size: str, repeat: int, scratch: Path) -> None:
     """Snakemake's own benchmark of the clustering rule, per checkout, reruns interleaved."""
-    config, epoch_dir = WORKFLOW[size]
-    target = f"{epoch_dir}/cluster_global.json"
-    tsv = f"{epoch_dir}/benchmarks/cluster_global.tsv"
+    config, shared_dir = WORKFLOW[size]
+    target = f"{shared_dir}/cluster_global.json"
+    tsv = f"{shared_dir}/benchmarks/cluster_global.tsv"
     workdirs = {name: scratch / f"{size}_{name}" for name in checkouts}
     for name, checkout in checkouts.items():
         _snakemake(checkout, workdirs[name], config, target)
@@ -114,7 +121,8 @@ def workflow_mode(checkouts: dict[str, Path], size: str, repeat: int, scratch: P
         wall = statistics.median(r[0] for r in runs)
         rss = max(r[1] for r in runs)
         print(
-            f"{size:6} rule cluster (benchmark TSV) {name:7} s {wall:6.2f}  max_rss {rss:6.0f} MB"
+            f"{size:6} rule cluster_start (benchmark TSV) {name:7} s {wall:6.2f}  "
+            f"max_rss {rss:6.0f} MB"
         )
 
 

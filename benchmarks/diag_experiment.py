@@ -33,7 +33,7 @@ from secret_core.io import load_arrays, save_arrays
 from secret_core.pipeline.datasets import open_dataset, prepare_dataset, train_ground_truth
 from secret_core.pipeline.evaluation_stage import evaluate_checkpoint
 from secret_core.pipeline.features import extract_train_features
-from secret_core.pipeline.pseudo_labels import cluster_space, refine_labels
+from secret_core.pipeline.pseudo_labels import cluster_space, label_epoch
 from secret_core.pipeline.summary import summarize_experiment
 from secret_core.pipeline.training import finetune_epoch, pretrain_source
 from secret_core.workflow import layout as paths
@@ -123,24 +123,27 @@ def run_experiment(
             previous = start if epoch == 1 else f("model.pt", epoch - 1)
             settings = wf.stage_settings(config, variants, "extract", ewc)
             extract_train_features(previous, target, settings, f("features.npz"))
-            for space in spaces:
-                settings = wf.stage_settings(config, variants, "cluster", ewc | {"space": space})
-                eps_from = [] if epoch == 1 else [f(f"cluster_{space}.json", 1)]
-                cluster_space(
-                    f("features.npz"),
-                    eps_from,
-                    settings,
-                    f(f"labels_{space}.npy"),
-                    f(f"cluster_{space}.json"),
-                )
-            settings = wf.stage_settings(config, variants, "refine", ewc)
-            refine_labels(
-                [f(f"labels_{s}.npy") for s in spaces],
+            firsts = [f(f"cluster_{space}.json", 1) for space in spaces]
+            if epoch == 1:  # the workflow's cluster_start (shared there, per run here)
+                for space, first in zip(spaces, firsts, strict=True):
+                    settings = wf.stage_settings(
+                        config, variants, "cluster", ewc | {"space": space}
+                    )
+                    cluster_space(f("features.npz"), [], settings, f(f"labels_{space}.npy"), first)
+            label_epoch(
                 spaces,
+                firsts,
                 target,
-                settings,
+                {
+                    "cluster": {}
+                    if epoch == 1
+                    else wf.stage_settings(config, variants, "cluster", ewc),
+                    "refine": wf.stage_settings(config, variants, "refine", ewc),
+                },
                 f("refined.npz"),
                 f("refine.json"),
+                features_path=None if epoch == 1 else f("features.npz"),
+                label_paths=[f(f"labels_{s}.npy") for s in spaces] if epoch == 1 else (),
             )
             if oracle:
                 branches = list(variants[variant]["branches"])

@@ -72,10 +72,31 @@ def features_of_epoch(wc):
     return paths.epoch_file(wc, int(wc.epoch), "features.npz")
 
 
-def labels_of_epoch(wc, space):
+def features_to_cluster(wc):
+    """What pseudo_labels clusters: nothing at epoch 1 (the shared clusterings are read)."""
     if int(wc.epoch) == 1:
-        return shared_file(wc, f"labels_{space}.npy")
-    return paths.epoch_file(wc, int(wc.epoch), f"labels_{space}.npy")
+        return []
+    return paths.epoch_file(wc, int(wc.epoch), "features.npz")
+
+
+def shared_clusterings(wc):
+    """Epoch 1's labels per clustered space: the start model's, made once by cluster_start."""
+    if int(wc.epoch) != 1:
+        return []
+    return [shared_file(wc, f"labels_{space}.npy") for space in clustered_spaces(wc)]
+
+
+def first_cluster_stats(wc):
+    """The start model's clustering stats per space: epoch 1's own, and the eps that later
+    epochs reuse (``adapt.eps: auto``)."""
+    return [shared_file(wc, f"cluster_{space}.json") for space in clustered_spaces(wc)]
+
+
+def cluster_settings(wc):
+    """The clustering params of pseudo_labels; none at epoch 1, which clusters nothing."""
+    if int(wc.epoch) == 1:
+        return {}
+    return settings(wc, "cluster")
 
 
 def eval_file(wc, epoch):
@@ -101,13 +122,6 @@ def previous_checkpoint(wc):
 def clustered_spaces(wc):
     known_experiment(wc)
     return PLAN.clustered_spaces(wc.variant)
-
-
-def eps_reference(wc):
-    """Cluster stats of the first epoch, whose eps later epochs reuse (empty at epoch 1)."""
-    if int(wc.epoch) == 1:
-        return []
-    return shared_file(wc, f"cluster_{wc.space}.json")
 
 
 def eval_epochs(setting):

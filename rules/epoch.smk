@@ -1,7 +1,7 @@
-# One target epoch of one experiment: extract -> cluster (one job per space) -> refine ->
-# finetune. Epoch e extracts with the checkpoint of epoch e-1. Epoch 1's features and
-# clusters are the start model's, the same for every variant: rules/start.smk makes them
-# once, beside the start model.
+# One target epoch of one experiment: extract -> pseudo_labels (cluster every space the
+# variant uses, then refine) -> finetune. Epoch e extracts with the checkpoint of epoch e-1.
+# Epoch 1's features and clusterings are the start model's, the same for every variant:
+# rules/start.smk makes them once, beside the start model, and epoch 1 only refines them.
 # Checkpoints of epochs not kept (keep_checkpoints_every) are temp(): Snakemake deletes one
 # once the next epoch's extract and finetune and its evaluation have read it.
 
@@ -33,17 +33,19 @@ rule extract:
         "../workflow_scripts/extract.py"
 
 
-rule cluster:
+rule pseudo_labels:
     input:
-        features=features_of_epoch,
-        eps_from=eps_reference,
+        features=features_to_cluster,
+        clustered=shared_clusterings,
+        first_clusters=first_cluster_stats,
+        data=target_summary,
     output:
-        labels="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/labels_{space}.npy",
-        stats="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/cluster_{space}.json",
+        labels="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/refined.npz",
+        stats="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/refine.json",
     log:
-        "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/logs/cluster_{space}.log",
+        "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/logs/pseudo_labels.log",
     benchmark:
-        "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/benchmarks/cluster_{space}.tsv"
+        "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/benchmarks/pseudo_labels.tsv"
     group:
         EPOCH_GROUP
     conda:
@@ -54,36 +56,11 @@ rule cluster:
         runtime=60,
         gpu=CPU_STAGE_GPU,
     params:
-        settings=lambda wc: settings(wc, "cluster"),
-    script:
-        "../workflow_scripts/cluster.py"
-
-
-rule refine:
-    input:
-        labels=lambda wc: [labels_of_epoch(wc, s) for s in clustered_spaces(wc)],
-        data=target_summary,
-    output:
-        labels="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/refined.npz",
-        stats="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/refine.json",
-    log:
-        "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/logs/refine.log",
-    benchmark:
-        "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/benchmarks/refine.tsv"
-    group:
-        EPOCH_GROUP
-    conda:
-        ENV
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
-        gpu=CPU_STAGE_GPU,
-    params:
-        settings=lambda wc: settings(wc, "refine"),
         spaces=clustered_spaces,
+        cluster=cluster_settings,
+        refine=lambda wc: settings(wc, "refine"),
     script:
-        "../workflow_scripts/refine.py"
+        "../workflow_scripts/pseudo_labels.py"
 
 
 rule finetune:

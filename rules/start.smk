@@ -19,10 +19,9 @@ use rule extract as extract_start with:
         settings=lambda wc: PLAN.start_settings("extract", wc.start),
 
 
-use rule cluster as cluster_start with:
+rule cluster_start:
     input:
         features="results/{start}/target_{target}/features.npz",
-        eps_from=[],
     output:
         labels="results/{start}/target_{target}/labels_{space}.npy",
         stats="results/{start}/target_{target}/cluster_{space}.json",
@@ -32,5 +31,14 @@ use rule cluster as cluster_start with:
         "results/{start}/target_{target}/benchmarks/cluster_{space}.tsv"
     group:
         START_GROUP
+    conda:
+        ENV
+    threads: config["threads_per_job"]
+    resources:
+        mem_mb=4000,
+        runtime=60,
+        gpu=CPU_STAGE_GPU,
     params:
         settings=lambda wc: PLAN.start_settings("cluster", wc.start, wc.space),
+    script:
+        "../workflow_scripts/cluster.py"

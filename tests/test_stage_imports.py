@@ -19,7 +19,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "workflow_scripts"
-TORCH_FREE = ("cluster", "refine", "summarize", "make_table", "make_figure", "prepare_dataset")
+TORCH_FREE = (
+    "cluster",
+    "pseudo_labels",
+    "summarize",
+    "make_table",
+    "make_figure",
+    "prepare_dataset",
+)
 NEEDS_TORCH = (
     "extract",
     "finetune",
@@ -63,6 +70,17 @@ def test_torch_free_stage_entry_path(stage: str) -> None:
         " 'torchvision': 'torchvision' in sys.modules}))"
     )
     assert _fresh(code) == {"torch": False, "torchvision": False}
+
+
+@pytest.mark.parametrize("stage", ("extract", "finetune", "evaluate"))
+def test_torch_stage_entry_path_skips_scikit_learn(stage: str) -> None:
+    """The per-epoch torch jobs never score labels: scikit-learn (~1.3 s) stays unloaded."""
+    code = (
+        "import json, sys\n"
+        + _imports(SCRIPTS / f"{stage}.py")
+        + "\nprint(json.dumps({'sklearn': 'sklearn' in sys.modules}))"
+    )
+    assert _fresh(code) == {"sklearn": False}
 
 
 def test_cluster_stage_runs_without_torch(tmp_path: Path) -> None:

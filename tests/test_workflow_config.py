@@ -375,3 +375,14 @@ def test_adapt_iterations_takes_a_count_or_auto():
     config["adapt"]["iterations"] = "many"
     with pytest.raises(SecretError, match=r"adapt\.iterations"):
         wf.validate_config(config, SCHEMA, validate)
+
+
+def test_profiles_set_resources_of_existing_rules():
+    """A profile's per-rule resources name rules of the workflow: Snakemake ignores a stale
+    name silently, so a renamed rule would run with the default memory on a cluster."""
+    text = "\n".join(p.read_text() for p in [ROOT / "Snakefile", *ROOT.glob("rules/*.smk")])
+    rules = set(re.findall(r"^rule (\w+):", text, flags=re.M))
+    rules |= set(re.findall(r"^use rule \w+ as (\w+)", text, flags=re.M))
+    for profile in (ROOT / "profiles").glob("*/config.yaml"):
+        named = yaml.safe_load(profile.read_text()).get("set-resources") or {}
+        assert set(named) <= rules, f"{profile}: {sorted(set(named) - rules)} are not rules"

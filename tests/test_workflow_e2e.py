@@ -55,9 +55,13 @@ def test_eps_chosen_once_and_reused(micro_run):
     exp = micro_run / "results" / "uda" / "micro" / "secret" / "seed1"
     shared = micro_run / "results" / "pretrain" / "micro_src" / "bn_micro_tgt" / "seed1"
     first = json.loads((shared / "target_micro_tgt" / "cluster_global.json").read_text())
-    second = json.loads((exp / "epoch_002" / "cluster_global.json").read_text())
+    epoch1 = json.loads((exp / "epoch_001" / "refine.json").read_text())["clusters"]
+    epoch2 = json.loads((exp / "epoch_002" / "refine.json").read_text())["clusters"]
+    assert epoch1["global"] == first  # epoch 1 refines the shared clustering
+    second = epoch2["global"]
     assert first["eps_source"] == "chosen" and second["eps_source"] == "epoch 1"
-    assert second["eps"] == first["eps"]
+    assert second["eps"] == first["eps"] and second["epoch"] == 2
+    assert sorted(epoch2) == ["bottom", "global", "top"]  # one job clusters every space
 
 
 def test_first_epoch_is_shared_by_every_variant(micro_run):
@@ -104,7 +108,14 @@ def test_changing_eta_reruns_only_evaluations(micro_run, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     jobs = planned_jobs(result.stdout + result.stderr)
     assert jobs.get("evaluate", 0) > 0
-    training = {"pretrain_source", "extract", "cluster", "refine", "finetune", "finetune_kept"}
+    training = {
+        "pretrain_source",
+        "extract",
+        "cluster_start",
+        "pseudo_labels",
+        "finetune",
+        "finetune_kept",
+    }
     assert not training & set(jobs), jobs
 
 
@@ -113,7 +124,7 @@ def test_changing_k_reruns_refinement_onwards_not_pretraining(micro_run, tmp_pat
     result = snakemake(micro_run, "--dry-run", *TARGETS, configfile=changed)
     assert result.returncode == 0, result.stderr[-2000:]
     jobs = planned_jobs(result.stdout + result.stderr)
-    assert jobs.get("refine", 0) > 0 and jobs.get("finetune_kept", 0) > 0
+    assert jobs.get("pseudo_labels", 0) > 0 and jobs.get("finetune_kept", 0) > 0
     assert "pretrain_source" not in jobs and "prepare_dataset" not in jobs, jobs
 
 
@@ -125,7 +136,7 @@ def test_extending_epochs_plans_only_the_new_epochs(micro_run, tmp_path):
     output = result.stdout + result.stderr
     jobs = planned_jobs(output)
     experiments = 3  # secret, secret_mt (Table 1) and baseline
-    for rule in ("extract", "refine", "finetune_kept", "evaluate", "summarize_experiment"):
+    for rule in ("extract", "pseudo_labels", "finetune_kept", "evaluate", "summarize_experiment"):
         assert jobs.get(rule) == experiments, jobs
     assert {"pretrain_source", "prepare_dataset", "finetune"}.isdisjoint(jobs), jobs
     epochs = set(re.findall(r"epoch=(\d{3})", output))
@@ -139,7 +150,7 @@ def test_nested_number_from_the_command_line_keeps_the_other_keys(micro_run):
     result = snakemake(micro_run, "--dry-run", *TARGETS, "--config", "adapt={k: 0.6}")
     assert result.returncode == 0, result.stderr[-2000:]
     jobs = planned_jobs(result.stdout + result.stderr)
-    assert jobs.get("refine", 0) > 0 and jobs.get("finetune_kept", 0) > 0
+    assert jobs.get("pseudo_labels", 0) > 0 and jobs.get("finetune_kept", 0) > 0
     assert "pretrain_source" not in jobs and "prepare_dataset" not in jobs, jobs
 
 

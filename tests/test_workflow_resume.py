@@ -64,10 +64,10 @@ def kill_when(workdir: Path, trigger: str, timeout: float = 600) -> None:
 
 
 def fingerprints(workdir: Path) -> dict[str, str]:
-    """Hashes of every per-epoch label file, refine record and the experiment summary."""
+    """Hashes of every epoch's training labels and of the experiment's history."""
     out = {}
     exp = workdir / EXP
-    for path in sorted(exp.glob("epoch_*/labels_*.npy")) + sorted(exp.glob("epoch_*/refined.npz")):
+    for path in sorted(exp.glob("epoch_*/refined.npz")):
         out[str(path.relative_to(workdir))] = hashlib.sha256(path.read_bytes()).hexdigest()
     out["history"] = hashlib.sha256((exp / "history.csv").read_bytes()).hexdigest()
     return out
@@ -83,7 +83,7 @@ def reference(tmp_path_factory) -> dict[str, str]:
 KILL_POINTS = {
     # the job's log is created when the job starts: killing then lands inside the job
     "inside pretrain": "results/pretrain/micro_src/bn_micro_tgt/seed1/logs/pretrain.log",
-    "inside a cluster job": f"{EXP}/epoch_002/logs/cluster_top.log",
+    "inside a pseudo-label job": f"{EXP}/epoch_002/logs/pseudo_labels.log",
     "inside a finetune job": f"{EXP}/epoch_001/logs/finetune.log",
     "between epochs": f"{EXP}/epoch_001/model.pt",
 }

@@ -363,7 +363,7 @@ def slurm_run(slurm: LocalSlurm, tmp_path_factory: pytest.TempPathFactory) -> Sl
     dummy account (without slurmdbd, sacctmgr and sshare list no accounts, so the plugin
     passes it to sbatch unvalidated),
     1 CPU and JOB_MEM_MB per job. `cpus_per_task` is made a per-submission (local) limit of 1:
-    an epoch group would otherwise ask for the sum of its three parallel cluster jobs (3 CPUs)
+    the start group would otherwise ask for the sum of its parallel cluster jobs (3 CPUs)
     and wait forever on a 2-CPU node, while as a global limit it would let one job run at a time.
     The status options shorten the plugin's 40 s first wait and use squeue, as sacct has no
     database here.

@@ -1,4 +1,5 @@
-"""Rule cluster: k-reciprocal Jaccard distance + DBSCAN on one feature space."""
+"""Rule cluster_start: k-reciprocal Jaccard distance + DBSCAN on one space of the start
+model's first-epoch features (chooses the eps that later epochs reuse)."""
 
 from secret_core.pipeline.pseudo_labels import cluster_space
 from secret_core.pipeline.runner import run_stage
@@ -7,7 +8,7 @@ run_stage(
     snakemake,
     cluster_space,
     features_path=snakemake.input.features,
-    eps_from=snakemake.input.eps_from,
+    eps_from=[],
     settings=snakemake.params.settings,
     labels_path=snakemake.output.labels,
     stats_path=snakemake.output.stats,

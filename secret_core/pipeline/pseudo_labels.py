@@ -1,4 +1,13 @@
-"""Clustering and refinement stages: per-space pseudo labels, then mutual refinement."""
+"""Pseudo-label stages: cluster each feature space, then refine the spaces' labels.
+
+Two stages use this module. The start model's first-epoch clusterings are shared by every
+variant (``cluster_space``, one job per space); every epoch of an experiment then runs
+``label_epoch``, which clusters the spaces its variant uses (from epoch 2; epoch 1 reads the
+shared ones) and refines them in the same job. Clustering and refinement are one job
+because each alone is a fraction of a second at demo size beside a ~2 s interpreter and
+scikit-learn start-up, and because nothing but the refinement ever reads an epoch's
+per-space labels.
+"""
 
 from __future__ import annotations
 
@@ -35,19 +44,33 @@ def cluster_space(
     labels_path: str,
     stats_path: str,
 ) -> None:
-    """Jaccard distance + DBSCAN on one feature space.
+    """Jaccard distance + DBSCAN on the one space ``settings["space"]``, to files.
 
-    With ``eps: auto`` the eps is chosen from the distances at the first target epoch and
-    read back from that epoch's stats afterwards, so it is part of the run's state. The
-    matrix's cut ``max_distance`` goes to ``choose_eps`` too: it raises (one line naming
-    adapt.max_distance and adapt.rho) when the stored pairs cannot give the rho share,
-    instead of taking the unstored pairs as 1.
+    ``eps_from``: the stats file of the first epoch's clustering of this space (empty at
+    the first epoch), whose eps later epochs reuse (see ``cluster_features``).
     """
-    log = get_logger()
     if isinstance(eps_from, str):  # Snakemake passes one named input file as a string
         eps_from = [eps_from]
+    reference = read_json(eps_from[0]) if eps_from else None
+    feats = space_features(load_arrays(features_path), settings["space"])
+    labels, stats = cluster_features(feats, settings, reference)
+    _save_npy(labels_path, labels)
+    write_json(stats_path, stats)
+
+
+def cluster_features(
+    feats: np.ndarray, settings: dict[str, Any], reference: dict[str, Any] | None
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Jaccard distance + DBSCAN on one feature space: the labels (-1: outlier) and stats.
+
+    With ``eps: auto`` the eps is chosen from the distances at the first target epoch and
+    read back from that epoch's stats (``reference``) afterwards, so it is part of the
+    run's state. The matrix's cut ``max_distance`` goes to ``choose_eps`` too: it raises
+    (one line naming adapt.max_distance and adapt.rho) when the stored pairs cannot give
+    the rho share, instead of taking the unstored pairs as 1.
+    """
+    log = get_logger()
     space = settings["space"]
-    feats = space_features(load_arrays(features_path), space)
     start = time.perf_counter()
     # the workflow always passes it (workflow.epochs.adapt_settings); the same default otherwise
     max_distance = float(settings.get("max_distance", MAX_DISTANCE))
@@ -62,8 +85,8 @@ def cluster_space(
     rho = None
     if settings["eps"] != "auto":
         eps, eps_source = float(settings["eps"]), "config"
-    elif eps_from:
-        eps, eps_source = float(read_json(eps_from[0])["eps"]), "epoch 1"
+    elif reference is not None:
+        eps, eps_source = float(reference["eps"]), "epoch 1"
     else:
         rho = eps_rho(settings, feats.shape[0])
         eps = choose_eps(dist, rho=rho, max_distance=max_distance)
@@ -95,8 +118,7 @@ def cluster_space(
         n_clusters,
         stats["num_outliers"],
     )
-    _save_npy(labels_path, np.asarray(labels, dtype=np.int64))
-    write_json(stats_path, stats)
+    return np.asarray(labels, dtype=np.int64), stats
 
 
 def eps_rho(settings: dict[str, Any], num_samples: int) -> float:
@@ -115,18 +137,54 @@ def _save_npy(path: str, array: np.ndarray) -> None:
         np.save(fh, array)
 
 
-def refine_labels(
-    label_paths: Sequence[str],
+def label_epoch(
     spaces: Sequence[str],
+    first_clusters: Sequence[str],
     data_summary: str,
     settings: dict[str, Any],
     out_labels: str,
     out_stats: str,
+    features_path: str | None = None,
+    label_paths: Sequence[str] = (),
 ) -> None:
-    """Turn the clustered spaces into each branch's training labels for this epoch."""
+    """One epoch's training labels: cluster the variant's spaces, refine, write both.
+
+    ``first_clusters``: the stats of the first epoch's (shared) clustering of each space, in
+    ``spaces`` order. At the first epoch the spaces are already clustered (``label_paths``,
+    the shared clusterings); later epochs cluster ``features_path`` here, each space with
+    ``settings["cluster"]`` and the first epoch's eps. ``settings["refine"]`` says how the
+    variant turns the clusterings into per-branch labels.
+    """
+    if (features_path is None) == (not label_paths):
+        raise SecretError("internal: label_epoch needs either features or clustered labels")
+    references = [read_json(path) for path in first_clusters]
+    if label_paths:
+        clustered = {s: np.load(p) for s, p in zip(spaces, label_paths, strict=True)}
+        cluster_stats = dict(zip(spaces, references, strict=True))
+    else:
+        features = load_arrays(features_path)
+        clustered, cluster_stats = {}, {}
+        for space, reference in zip(spaces, references, strict=True):
+            space_settings = {**settings["cluster"], "space": space}
+            feats = space_features(features, space)
+            clustered[space], cluster_stats[space] = cluster_features(
+                feats, space_settings, reference
+            )
+    refine_labels(clustered, data_summary, settings["refine"], out_labels, out_stats, cluster_stats)
+
+
+def refine_labels(
+    clustered: dict[str, np.ndarray],
+    data_summary: str,
+    settings: dict[str, Any],
+    out_labels: str,
+    out_stats: str,
+    cluster_stats: dict[str, dict[str, Any]] | None = None,
+) -> None:
+    """Turn the clustered spaces into each branch's training labels for this epoch, and
+    write them with their quality (and ``cluster_stats``, under ``clusters``)."""
     log = get_logger()
     variant = settings["variant"]
-    clustered = {s: np.load(p) for s, p in zip(spaces, label_paths, strict=True)}
     dataset = open_dataset(data_summary)
     gt, cams = train_ground_truth(dataset), train_cameras(dataset)
     start = time.perf_counter()
@@ -135,6 +193,7 @@ def refine_labels(
     stats: dict[str, Any] = {
         "epoch": settings["run"]["epoch"],
         "refine_seconds": seconds,
+        "clusters": cluster_stats or {},
         "clustered": {},
         "refined": {},
     }

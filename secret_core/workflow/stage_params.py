@@ -138,7 +138,7 @@ def _stage_settings(
     if stage == "extract":
         return _extract_settings(config, epoch, variant["mean_teacher"])
     if stage == "cluster":
-        return _cluster_settings(config, adapt, epoch, wildcards["space"])
+        return _cluster_settings(config, adapt, epoch, wildcards.get("space"))
     if stage == "refine":
         return {
             "run": run,
@@ -216,16 +216,19 @@ def _extract_settings(config: Mapping, epoch: int, mean_teacher: bool) -> dict:
     }
 
 
-def _cluster_settings(config: Mapping, adapt: Mapping, epoch: int, space: str) -> dict:
+def _cluster_settings(config: Mapping, adapt: Mapping, epoch: int, space: str | None) -> dict:
     """``adapt``: the setting's ``adapt_settings`` (computed by the caller, once per run in
-    the workflow)."""
-    return {
+    the workflow). ``space`` None: the settings of every space a pseudo_labels job clusters
+    (its ``spaces`` param names them)."""
+    out = {
         "device": config.get("device", "auto"),
         "run": {"epoch": epoch},
-        "space": space,
         **{key: adapt[key] for key in CLUSTER_KEYS},
         **_eps_size_rule(adapt),
     }
+    if space is not None:
+        out["space"] = space
+    return out
 
 
 def _eps_size_rule(adapt: Mapping) -> dict:
