@@ -4,7 +4,7 @@
 
 Runs the workflow (this checkout's Snakefile, in a scratch folder, ``--notemp`` so every
 input stays) up to epoch 2's evaluation of one SECRET experiment, then, for each job of epoch
-2 (extract, pseudo_labels, finetune, evaluate):
+2 (pseudo_labels, finetune with the next epoch's extraction, evaluate):
 
 * **job wall** is Snakemake's own ``s`` column of the job's ``benchmark:`` file (the job is
   forced to run again ``--repeat`` times and the median is taken);
@@ -81,9 +81,8 @@ def main() -> None:
     import secret_core.workflow as wf
     from secret_core.device import configure_threads
     from secret_core.pipeline.evaluation_stage import evaluate_checkpoint
-    from secret_core.pipeline.features import extract_train_features
     from secret_core.pipeline.pseudo_labels import label_epoch
-    from secret_core.pipeline.training import finetune_epoch
+    from secret_core.pipeline.training import finetune_then_extract
     from secret_core.workflow import layout
 
     config, variants = load_config(args.configfile)
@@ -99,9 +98,8 @@ def main() -> None:
     print(f"workflow up to epoch 2 of {task}/secret in {workdir} ...", flush=True)
     snakemake(workdir, args.configfile, str(f("eval.json").relative_to(workdir)))
     spaces = wf.clustered_spaces(variants, "secret")
-    jobs = ["extract", "pseudo_labels", "finetune", "evaluate"]
+    jobs = ["pseudo_labels", "finetune", "evaluate"]
     outputs = {
-        "extract": [f("features.npz")],
         "pseudo_labels": [f("refined.npz")],
         "finetune": [f("train.json")],
         "evaluate": [f("eval.json")],
@@ -128,10 +126,8 @@ def main() -> None:
     first_clusters = [
         str(next(workdir.glob(f"results/**/target_{target_name}/cluster_{s}.json"))) for s in spaces
     ]
+    features = f("features_after.npz", 1)  # what epoch 1's finetune extracted for epoch 2
     calls: dict[str, Callable[[], None]] = {
-        "extract": lambda: extract_train_features(
-            previous, target, settings("extract"), str(scratch / "features.npz")
-        ),
         "pseudo_labels": lambda: label_epoch(
             spaces,
             first_clusters,
@@ -139,16 +135,18 @@ def main() -> None:
             {"cluster": settings("cluster"), "refine": settings("refine")},
             str(scratch / "refined.npz"),
             str(scratch / "refine.json"),
-            features_path=str(f("features.npz")),
+            features_path=str(features),
         ),
-        "finetune": lambda: finetune_epoch(
+        "finetune": lambda: finetune_then_extract(
             previous,
-            str(f("features.npz")),
+            str(features),
             str(f("refined.npz")),
             target,
             settings("finetune"),
             str(scratch / "model.pt"),
             str(scratch / "train.json"),
+            settings("extract", epoch="003"),
+            str(scratch / "features_after.npz"),
         ),
         "evaluate": lambda: evaluate_checkpoint(
             str(f("model.pt")), target, settings("evaluate"), str(scratch / "eval.json")

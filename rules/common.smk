@@ -26,8 +26,10 @@ wf.check_persistence_backend(workflow)
 PLAN = wf.Planner(config, VARIANTS)
 
 KEPT_EPOCHS, TEMPORARY_EPOCHS = wf.checkpoint_epochs(config)
-KEPT_CHECKPOINT_EPOCHS = wf.epoch_pattern(KEPT_EPOCHS)
+LAST_EPOCHS = wf.last_epochs(config)  # always kept (see checkpoint_epochs)
+KEPT_CHECKPOINT_EPOCHS = wf.epoch_pattern([e for e in KEPT_EPOCHS if e not in LAST_EPOCHS])
 TEMPORARY_CHECKPOINT_EPOCHS = wf.epoch_pattern(TEMPORARY_EPOCHS)
+LAST_CHECKPOINT_EPOCHS = wf.epoch_pattern(LAST_EPOCHS)
 
 
 def known_experiment(wc):
@@ -66,17 +68,23 @@ def shared_file(wc, name):
 
 
 def features_of_epoch(wc):
-    """Features clustered in epoch ``wc.epoch``: epoch 1's are the start model's (shared)."""
+    """Features clustered in epoch ``wc.epoch``: epoch 1's are the start model's (shared),
+    later ones what the previous epoch's finetune job extracted after training."""
     if int(wc.epoch) == 1:
         return shared_file(wc, "features.npz")
-    return paths.epoch_file(wc, int(wc.epoch), "features.npz")
+    return paths.epoch_file(wc, int(wc.epoch) - 1, "features_after.npz")
 
 
 def features_to_cluster(wc):
     """What pseudo_labels clusters: nothing at epoch 1 (the shared clusterings are read)."""
     if int(wc.epoch) == 1:
         return []
-    return paths.epoch_file(wc, int(wc.epoch), "features.npz")
+    return features_of_epoch(wc)
+
+
+def next_extract_settings(wc):
+    """The extraction params of a finetune job: those of the epoch its features serve."""
+    return settings({**dict(wc.items()), "epoch": f"{int(wc.epoch) + 1:03d}"}, "extract")
 
 
 def shared_clusterings(wc):

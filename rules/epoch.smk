@@ -1,36 +1,13 @@
-# One target epoch of one experiment: extract -> pseudo_labels (cluster every space the
-# variant uses, then refine) -> finetune. Epoch e extracts with the checkpoint of epoch e-1.
+# One target epoch of one experiment: pseudo_labels (cluster every space the variant uses,
+# then refine) -> finetune, which then extracts the features the next epoch clusters (with
+# the checkpoint it has just written, so no epoch needs an extraction job of its own).
 # Epoch 1's features and clusterings are the start model's, the same for every variant:
 # rules/start.smk makes them once, beside the start model, and epoch 1 only refines them.
-# Checkpoints of epochs not kept (keep_checkpoints_every) are temp(): Snakemake deletes one
-# once the next epoch's extract and finetune and its evaluation have read it.
-
-
-rule extract:
-    input:
-        model=previous_checkpoint,
-        data=target_summary,
-    output:
-        features=temp(
-            "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/features.npz"
-        ),
-    log:
-        "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/logs/extract.log",
-    benchmark:
-        "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/benchmarks/extract.tsv"
-    group:
-        EPOCH_GROUP
-    conda:
-        ENV
-    threads: config["threads_per_job"]
-    resources:
-        mem_mb=8000,
-        runtime=60,
-        gpu=config["gpu_per_job"],
-    params:
-        settings=lambda wc: settings(wc, "extract"),
-    script:
-        "../workflow_scripts/extract.py"
+# Checkpoints and features of epochs not kept (keep_checkpoints_every) are temp(): Snakemake
+# deletes them once the next epoch's jobs and the epoch's evaluation have read them. The
+# three finetune rules differ only in what they keep; their jobs and params are the same, so
+# an epoch that changes rule (adapt.epochs raised: the last epoch is no longer last) is not
+# run again.
 
 
 rule pseudo_labels:
@@ -74,6 +51,9 @@ rule finetune:
             "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/model.pt"
         ),
         record="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/train.json",
+        features=temp(
+            "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/features_after.npz"
+        ),
     log:
         "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/logs/finetune.log",
     benchmark:
@@ -91,14 +71,30 @@ rule finetune:
         gpu=config["gpu_per_job"],
     params:
         settings=lambda wc: settings(wc, "finetune"),
+        extract=next_extract_settings,
     script:
         "../workflow_scripts/finetune.py"
 
 
-# The same job for the epochs whose checkpoint stays on disk (keep_checkpoints_every, last).
+# The same job for the epochs whose checkpoint stays on disk (keep_checkpoints_every,
+# evaluated epochs), except the last.
 use rule finetune as finetune_kept with:
     output:
         model="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/model.pt",
         record="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/train.json",
+        features=temp(
+            "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/features_after.npz"
+        ),
     wildcard_constraints:
         epoch=KEPT_CHECKPOINT_EPOCHS,
+
+
+# The last epoch of a setting: its checkpoint and its features stay on disk, so that epochs
+# added later (adapt.epochs raised) start from them without training this one again.
+use rule finetune as finetune_final with:
+    output:
+        model="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/model.pt",
+        record="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/train.json",
+        features="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/features_after.npz",
+    wildcard_constraints:
+        epoch=LAST_CHECKPOINT_EPOCHS,

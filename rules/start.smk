@@ -3,7 +3,7 @@
 # K of Figure 7): one job each, beside the start model, in results/{start}/target_{target}/.
 
 
-use rule extract as extract_start with:
+rule extract_start:
     input:
         model="results/{start}/model.pt",
         data=start_target_summary,
@@ -15,8 +15,17 @@ use rule extract as extract_start with:
         "results/{start}/target_{target}/benchmarks/extract.tsv"
     group:
         START_GROUP
+    conda:
+        ENV
+    threads: config["threads_per_job"]
+    resources:
+        mem_mb=8000,
+        runtime=60,
+        gpu=config["gpu_per_job"],
     params:
         settings=lambda wc: PLAN.start_settings("extract", wc.start),
+    script:
+        "../workflow_scripts/extract.py"
 
 
 rule cluster_start:

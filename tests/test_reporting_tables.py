@@ -114,3 +114,26 @@ def test_start_clusters_note_explains_an_uninformative_start():
     warm_start = start_clusters_note({("m", "secret"): [run(0.6)]})
     assert "60.0%" in warm_start and "can gain little" not in warm_start
     assert start_clusters_note({("m", "secret"): [{"epochs": [{"epoch": 0}]}]}) is None
+
+
+def test_mean_teacher_note_names_the_tasks_where_it_falls_below():
+    from secret_core.pipeline.reports import mean_teacher_note
+
+    def run(m_ap, iterations=(44, 44, 44)):
+        epochs = [{"epoch": 0}] + [
+            {"epoch": e + 1, "train_iterations": n} for e, n in enumerate(iterations)
+        ]
+        return {"final": {"global": {"mAP": m_ap}}, "epochs": epochs}
+
+    summaries = {
+        ("a", "secret"): [run(0.60), run(0.62)],
+        ("a", "secret_mt"): [run(0.50), run(0.55)],  # mean 0.525 < 0.61
+        ("b", "secret"): [run(0.70)],
+        ("b", "secret_mt"): [run(0.71)],  # above: not named
+    }
+    note = mean_teacher_note(summaries)
+    assert note is not None and "on a after 132 training iterations" in note
+    assert "32,000" in note and "a, b" not in note
+    summaries[("a", "secret_mt")] = [run(0.65)]
+    assert mean_teacher_note(summaries) is None
+    assert mean_teacher_note({("a", "secret_mt"): [run(0.1)]}) is None  # nothing to compare

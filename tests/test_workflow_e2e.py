@@ -110,11 +110,12 @@ def test_changing_eta_reruns_only_evaluations(micro_run, tmp_path):
     assert jobs.get("evaluate", 0) > 0
     training = {
         "pretrain_source",
-        "extract",
+        "extract_start",
         "cluster_start",
         "pseudo_labels",
         "finetune",
         "finetune_kept",
+        "finetune_final",
     }
     assert not training & set(jobs), jobs
 
@@ -124,7 +125,7 @@ def test_changing_k_reruns_refinement_onwards_not_pretraining(micro_run, tmp_pat
     result = snakemake(micro_run, "--dry-run", *TARGETS, configfile=changed)
     assert result.returncode == 0, result.stderr[-2000:]
     jobs = planned_jobs(result.stdout + result.stderr)
-    assert jobs.get("pseudo_labels", 0) > 0 and jobs.get("finetune_kept", 0) > 0
+    assert jobs.get("pseudo_labels", 0) > 0 and jobs.get("finetune_final", 0) > 0
     assert "pretrain_source" not in jobs and "prepare_dataset" not in jobs, jobs
 
 
@@ -136,9 +137,10 @@ def test_extending_epochs_plans_only_the_new_epochs(micro_run, tmp_path):
     output = result.stdout + result.stderr
     jobs = planned_jobs(output)
     experiments = 3  # secret, secret_mt (Table 1) and baseline
-    for rule in ("extract", "pseudo_labels", "finetune_kept", "evaluate", "summarize_experiment"):
+    # epoch 3 clusters the features epoch 2 (then the last) kept: epoch 2 is not trained again
+    for rule in ("pseudo_labels", "finetune_final", "evaluate", "summarize_experiment"):
         assert jobs.get(rule) == experiments, jobs
-    assert {"pretrain_source", "prepare_dataset", "finetune"}.isdisjoint(jobs), jobs
+    assert {"pretrain_source", "prepare_dataset", "finetune", "finetune_kept"}.isdisjoint(jobs)
     epochs = set(re.findall(r"epoch=(\d{3})", output))
     assert epochs == {"003"}, epochs
 
@@ -150,7 +152,7 @@ def test_nested_number_from_the_command_line_keeps_the_other_keys(micro_run):
     result = snakemake(micro_run, "--dry-run", *TARGETS, "--config", "adapt={k: 0.6}")
     assert result.returncode == 0, result.stderr[-2000:]
     jobs = planned_jobs(result.stdout + result.stderr)
-    assert jobs.get("pseudo_labels", 0) > 0 and jobs.get("finetune_kept", 0) > 0
+    assert jobs.get("pseudo_labels", 0) > 0 and jobs.get("finetune_final", 0) > 0
     assert "pretrain_source" not in jobs and "prepare_dataset" not in jobs, jobs
 
 

@@ -1,11 +1,12 @@
-"""Rule finetune: one target epoch on the refined pseudo labels."""
+"""Rules finetune, finetune_kept, finetune_final: one target epoch on the refined pseudo
+labels, then the features of the target training images that the next epoch clusters."""
 
 from secret_core.pipeline.runner import run_stage
-from secret_core.pipeline.training import finetune_epoch
+from secret_core.pipeline.training import finetune_then_extract
 
 run_stage(
     snakemake,
-    finetune_epoch,
+    finetune_then_extract,
     model_path=snakemake.input.model,
     features_path=snakemake.input.features,
     labels_path=snakemake.input.labels,
@@ -13,4 +14,6 @@ run_stage(
     settings=snakemake.params.settings,
     out_model=snakemake.output.model,
     out_record=snakemake.output.record,
+    extract_settings=snakemake.params.extract,
+    out_features=snakemake.output.features,
 )

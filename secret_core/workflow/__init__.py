@@ -31,6 +31,7 @@ from secret_core.workflow.epochs import (
     checkpoint_epochs,
     epoch_pattern,
     eval_epochs,
+    last_epochs,
     num_epochs,
 )
 from secret_core.workflow.outputs import (
@@ -111,6 +112,7 @@ __all__ = [
     "figure_task",
     "k_sweep",
     "k_variant",
+    "last_epochs",
     "load_variants",
     "num_epochs",
     "prepare_settings",

@@ -54,6 +54,17 @@ def checkpoint_epochs(config: Mapping) -> tuple[list[int], list[int]]:
     return sorted(kept), temporary
 
 
+def last_epochs(config: Mapping) -> list[int]:
+    """The final epoch of each setting in use (one number when the settings agree).
+
+    A final epoch keeps the features its fine-tuning job extracted after training (earlier
+    epochs' are temporary): if ``adapt.epochs`` later grows, the first new epoch clusters
+    them, and the finished epoch is not trained again to make them.
+    """
+    settings = ["uda"] + (["usl"] if config.get("usl_datasets") else [])
+    return sorted({num_epochs(config, s) for s in settings})
+
+
 def epoch_pattern(epochs: list[int]) -> str:
     """A wildcard regex matching exactly these three-digit epochs (nothing when empty)."""
     if not epochs:
