@@ -48,7 +48,7 @@ def snakemake(workdir: Path, configfile: str, target: str, *options: str) -> Non
     cmd += ["--quiet", "all", *options]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode:
-        raise SystemExit(f"snakemake failed:\n{proc.stderr[-3000:]}")
+        raise SystemExit(f"snakemake failed:\n{(proc.stdout + proc.stderr)[-3000:]}")
 
 
 def job_wall(benchmark_tsv: Path) -> float:
@@ -169,8 +169,9 @@ def main() -> None:
 
 
 def _rules(job: str) -> list[str]:
-    """The rules that may make ``job``'s output (finetune at a kept epoch is finetune_kept)."""
-    return ["finetune", "finetune_kept"] if job == "finetune" else [job]
+    """The rules that may make ``job``'s output (finetune_kept at a kept epoch, finetune_final
+    at the last)."""
+    return ["finetune", "finetune_kept", "finetune_final"] if job == "finetune" else [job]
 
 
 if __name__ == "__main__":
