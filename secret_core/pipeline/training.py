@@ -14,7 +14,6 @@ from secret_core.data.sampler import iterations_per_epoch
 from secret_core.data.transforms import AUTHORS_PAD
 from secret_core.device import amp_enabled
 from secret_core.engine import build_optimizer, lr_function, save_checkpoint, train_epoch
-from secret_core.errors import SecretError
 from secret_core.io import load_arrays, write_json
 from secret_core.losses import LossConfig
 from secret_core.modeling import compute_centroids
@@ -311,24 +310,20 @@ def finetune_then_extract(
     settings: dict[str, Any],
     out_model: str,
     out_record: str,
-    extract_settings: dict[str, Any] | None = None,
-    out_features: str | None = None,
+    extract_settings: dict[str, Any],
+    out_features: str,
 ) -> None:
-    """One target epoch (``finetune_epoch``), then the features the next epoch clusters
-    (none when ``out_features`` is None: the last epoch has no next one).
+    """One target epoch (``finetune_epoch``), then the features the next epoch clusters.
 
     Both run in one job because the extraction needs the checkpoint this job has just
     written: as its own job it paid a torch start-up (~4.5 s) and a checkpoint load for about
     a second of work at demo size, every epoch. The features come from the saved checkpoint
     through the first epoch's own extraction code, so they are the same bits a separate
-    extraction job wrote.
+    extraction job wrote. The last epoch's serve epochs added later (``adapt.epochs`` raised).
     """
     from secret_core.pipeline.features import extract_train_features
 
     finetune_epoch(
         model_path, features_path, labels_path, data_summary, settings, out_model, out_record
     )
-    if out_features is not None:
-        if extract_settings is None:
-            raise SecretError("internal: extracting the next epoch's features needs settings")
-        extract_train_features(out_model, data_summary, extract_settings, out_features)
+    extract_train_features(out_model, data_summary, extract_settings, out_features)
