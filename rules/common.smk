@@ -27,7 +27,9 @@ PLAN = wf.Planner(config, VARIANTS)
 
 KEPT_EPOCHS, TEMPORARY_EPOCHS = wf.checkpoint_epochs(config)
 LAST_EPOCHS = wf.last_epochs(config)  # always kept (see checkpoint_epochs)
-KEPT_CHECKPOINT_EPOCHS = wf.epoch_pattern([e for e in KEPT_EPOCHS if e not in LAST_EPOCHS])
+KEPT_CHECKPOINT_EPOCHS = wf.epoch_pattern(
+    [e for e in KEPT_EPOCHS if e not in LAST_EPOCHS]
+)
 TEMPORARY_CHECKPOINT_EPOCHS = wf.epoch_pattern(TEMPORARY_EPOCHS)
 LAST_CHECKPOINT_EPOCHS = wf.epoch_pattern(LAST_EPOCHS)
 
@@ -84,7 +86,9 @@ def features_to_cluster(wc):
 
 def next_extract_settings(wc):
     """The extraction params of a finetune job: those of the epoch its features serve."""
-    return settings({**dict(wc.items()), "epoch": f"{int(wc.epoch) + 1:03d}"}, "extract")
+    return settings(
+        {**dict(wc.items()), "epoch": f"{int(wc.epoch) + 1:03d}"}, "extract"
+    )
 
 
 def shared_clusterings(wc):
