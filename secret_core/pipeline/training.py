@@ -319,7 +319,8 @@ def finetune_then_extract(
     written: as its own job it paid a torch start-up (~4.5 s) and a checkpoint load for about
     a second of work at demo size, every epoch. The features come from the saved checkpoint
     through the first epoch's own extraction code, so they are the same bits a separate
-    extraction job wrote. The last epoch's serve epochs added later (``adapt.epochs`` raised).
+    extraction job wrote. The last epoch's are kept for epochs added later (``adapt.epochs``
+    raised).
     """
     from secret_core.pipeline.features import extract_train_features
 
