@@ -77,38 +77,52 @@ def features_of_epoch(wc):
     return paths.epoch_file(wc, int(wc.epoch) - 1, "features_after.npz")
 
 
-def features_to_cluster(wc):
-    """What pseudo_labels clusters: nothing at epoch 1 (the shared clusterings are read)."""
-    if int(wc.epoch) == 1:
-        return []
-    return features_of_epoch(wc)
+def pseudo_labels_inputs(wc):
+    """Inputs of pseudo_labels (named as its script reads them). Epoch 1 clusters nothing and
+    reads the start model's clusterings; later epochs cluster the features the previous epoch's
+    finetune job extracted. Every epoch reads the start model's clustering stats: epoch 1's
+    own, and the eps that later epochs reuse (``adapt.eps: auto``)."""
+    spaces = clustered_spaces(wc)
+    first = int(wc.epoch) == 1
+    return {
+        "features": [] if first else features_of_epoch(wc),
+        "clustered": (
+            [shared_file(wc, f"labels_{s}.npy") for s in spaces] if first else []
+        ),
+        "first_clusters": [shared_file(wc, f"cluster_{s}.json") for s in spaces],
+        "data": target_summary(wc),
+    }
 
 
-def next_extract_settings(wc):
-    """The extraction params of a finetune job: those of the epoch its features serve."""
-    return settings(
-        {**dict(wc.items()), "epoch": f"{int(wc.epoch) + 1:03d}"}, "extract"
-    )
+def pseudo_labels_settings(wc):
+    """The params of pseudo_labels: the spaces, their clustering (none at epoch 1, which
+    clusters nothing) and the refinement."""
+    return {
+        "spaces": clustered_spaces(wc),
+        "cluster": {} if int(wc.epoch) == 1 else settings(wc, "cluster"),
+        "refine": settings(wc, "refine"),
+    }
 
 
-def shared_clusterings(wc):
-    """Epoch 1's labels per clustered space: the start model's, made once by cluster_start."""
-    if int(wc.epoch) != 1:
-        return []
-    return [shared_file(wc, f"labels_{space}.npy") for space in clustered_spaces(wc)]
+def finetune_inputs(wc):
+    """Inputs of the finetune rules: the previous checkpoint, the features this epoch
+    clustered (whose order the labels follow), the refined labels and the target."""
+    return {
+        "model": previous_checkpoint(wc),
+        "features": features_of_epoch(wc),
+        "labels": paths.epoch_file(wc, int(wc.epoch), "refined.npz"),
+        "data": target_summary(wc),
+    }
 
 
-def first_cluster_stats(wc):
-    """The start model's clustering stats per space: epoch 1's own, and the eps that later
-    epochs reuse (``adapt.eps: auto``)."""
-    return [shared_file(wc, f"cluster_{space}.json") for space in clustered_spaces(wc)]
-
-
-def cluster_settings(wc):
-    """The clustering params of pseudo_labels; none at epoch 1, which clusters nothing."""
-    if int(wc.epoch) == 1:
-        return {}
-    return settings(wc, "cluster")
+def finetune_settings(wc):
+    """The params of the finetune rules: training, and the extraction of the features that
+    the next epoch clusters (that epoch's extraction settings)."""
+    next_epoch = {**dict(wc.items()), "epoch": f"{int(wc.epoch) + 1:03d}"}
+    return {
+        "train": settings(wc, "finetune"),
+        "extract": settings(next_epoch, "extract"),
+    }
 
 
 def eval_file(wc, epoch):

@@ -7,15 +7,13 @@
 # deletes them once the next epoch's jobs and the epoch's evaluation have read them. The
 # three finetune rules differ only in what they keep; their jobs and params are the same, so
 # an epoch that changes rule (adapt.epochs raised: the last epoch is no longer last) is not
-# run again.
+# run again. Each rule's inputs and params come from one function each (rules/common.smk):
+# Snakemake inspects every function of every job, and the paper's plan has ~6,600 of them.
 
 
 rule pseudo_labels:
     input:
-        features=features_to_cluster,
-        clustered=shared_clusterings,
-        first_clusters=first_cluster_stats,
-        data=target_summary,
+        unpack(pseudo_labels_inputs),
     output:
         labels="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/refined.npz",
         stats="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/refine.json",
@@ -33,19 +31,14 @@ rule pseudo_labels:
         runtime=60,
         gpu=CPU_STAGE_GPU,
     params:
-        spaces=clustered_spaces,
-        cluster=cluster_settings,
-        refine=lambda wc: settings(wc, "refine"),
+        settings=pseudo_labels_settings,
     script:
         "../workflow_scripts/pseudo_labels.py"
 
 
 rule finetune:
     input:
-        model=previous_checkpoint,
-        features=features_of_epoch,
-        labels="results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/refined.npz",
-        data=target_summary,
+        unpack(finetune_inputs),
     output:
         model=temp(
             "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/model.pt"
@@ -70,8 +63,7 @@ rule finetune:
         runtime=120,
         gpu=config["gpu_per_job"],
     params:
-        settings=lambda wc: settings(wc, "finetune"),
-        extract=next_extract_settings,
+        settings=finetune_settings,
     script:
         "../workflow_scripts/finetune.py"
 

@@ -29,6 +29,8 @@ PROFILES = {
     "no --profile": (),
     "profiles/local": ("--profile", str(ROOT / "profiles" / "local")),
     "profiles/slurm": ("--profile", str(ROOT / "profiles" / "slurm")),
+    # Without the workflow profile: Snakemake's default backend is the workflow's own.
+    "--workflow-profile none": ("--workflow-profile", "none"),
 }
 
 pytestmark = SNAKEMAKE_MARKS
@@ -100,7 +102,19 @@ def test_switched_config_is_planned_through_every_profile(built, tmp_path, profi
 
 
 def test_another_metadata_backend_is_refused(built):
-    """`--workflow-profile none` drops the db backend: refused in one line with the fix."""
-    result = snakemake(built, "--dry-run", "--workflow-profile", "none", *TARGETS)
+    """The SQLite backend would not see the file backend's metadata: refused in one line."""
+    result = snakemake(built, "--dry-run", "--persistence-backend", "db", *TARGETS)
     assert result.returncode != 0
-    assert "--persistence-backend db" in result.stdout + result.stderr
+    assert "drop --persistence-backend db" in result.stdout + result.stderr
+
+
+def test_an_older_checkouts_metadata_database_stops_the_run(built):
+    """Metadata in the old SQLite file is invisible to the file backend: stop, name the fix."""
+    database = built / ".snakemake" / "metadata.db"
+    database.write_bytes(b"")
+    try:
+        result = snakemake(built, "--dry-run", *TARGETS)
+    finally:
+        database.unlink()
+    assert result.returncode != 0
+    assert "delete .snakemake/metadata.db" in result.stdout + result.stderr

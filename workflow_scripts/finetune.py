@@ -11,9 +11,9 @@ run_stage(
     features_path=snakemake.input.features,
     labels_path=snakemake.input.labels,
     data_summary=snakemake.input.data,
-    settings=snakemake.params.settings,
+    settings=snakemake.params.settings["train"],
     out_model=snakemake.output.model,
     out_record=snakemake.output.record,
-    extract_settings=snakemake.params.extract,
+    extract_settings=snakemake.params.settings["extract"],
     out_features=snakemake.output.features,
 )

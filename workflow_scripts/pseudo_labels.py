@@ -6,10 +6,13 @@ from secret_core.pipeline.runner import run_stage
 run_stage(
     snakemake,
     label_epoch,
-    spaces=snakemake.params.spaces,
+    spaces=snakemake.params.settings["spaces"],
     first_clusters=list(snakemake.input.first_clusters),
     data_summary=snakemake.input.data,
-    settings={"cluster": snakemake.params.cluster, "refine": snakemake.params.refine},
+    settings={
+        "cluster": snakemake.params.settings["cluster"],
+        "refine": snakemake.params.settings["refine"],
+    },
     out_labels=snakemake.output.labels,
     out_stats=snakemake.output.stats,
     features_path=snakemake.input.features or None,

@@ -103,14 +103,21 @@ def relative_paths(paths: list[str | Path], base: str | Path) -> list[str]:
     return out
 
 
+# Where checkouts before the switch to the file backend kept job metadata (SQLite).
+OLD_METADATA_DB = ".snakemake/metadata.db"
+
+
 def check_persistence_backend(workflow: Any) -> None:
-    """Refuse to plan with a metadata backend other than the one ``profiles/default`` sets.
+    """Refuse to plan with a metadata backend other than Snakemake's default, the file one
+    (which ``profiles/default`` also names).
 
     Snakemake decides that a finished job is out of date by comparing its params with the
     metadata recorded when it ran. Metadata written by one backend is invisible to the other,
     and a job without metadata counts as up to date: after a run with the file backend, a run
-    with ``db`` (or the reverse) would accept every result of another config. Jobs that
-    Snakemake spawns itself (cluster job steps) are not checked: they plan nothing.
+    with ``db`` (or the reverse) would accept every result of another config. The file backend
+    is the one every way of running gets by default (with or without a profile), and it plans
+    faster. Jobs that Snakemake spawns itself (cluster job steps) are not checked: they plan
+    nothing.
     """
     from snakemake.settings.enums import PersistenceBackend
     from snakemake_interface_executor_plugins.settings import ExecMode
@@ -118,9 +125,15 @@ def check_persistence_backend(workflow: Any) -> None:
     if workflow.exec_mode != ExecMode.DEFAULT:
         return
     backend = workflow.workflow_settings.persistence_backend
-    if backend != PersistenceBackend.DB:
+    if backend != PersistenceBackend.FILE:
         raise SecretError(
             f"job metadata backend is '{backend.item_to_choice()}', but this workflow keeps it "
-            "in 'db' (set by profiles/default/, which --workflow-profile none turns off): add "
-            "--persistence-backend db"
+            "in 'file' (.snakemake/metadata/, Snakemake's default): drop "
+            f"--persistence-backend {backend.item_to_choice()} (or set it to file)"
+        )
+    if Path(OLD_METADATA_DB).exists():
+        raise SecretError(
+            f"{OLD_METADATA_DB} holds job metadata of an older checkout, which the file "
+            "backend cannot read, so results made with other settings would be taken as up to "
+            f"date: delete {OLD_METADATA_DB}, then remove results/ or run once with --forceall"
         )
