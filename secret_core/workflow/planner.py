@@ -1,7 +1,7 @@
 """The answers the rules' input, params and group functions give, computed once per run.
 
 Snakemake calls those functions for every job while it builds the DAG: the paper's config has
-about 20,000 jobs (60,000 with three seeds), and each job asks for the adapt settings of its
+about 7,000 jobs (21,000 with three seeds), and each job asks for the adapt settings of its
 setting, its resolved variant, its target dataset, its start model's folder and whether its
 experiment exists. All of these are pure functions of the config, the variant catalogue and a
 few wildcards, and neither changes after the workflow has loaded them (``rules/common.smk``
