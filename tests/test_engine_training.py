@@ -7,6 +7,7 @@ import torch
 
 from secret_core import BRANCHES
 from secret_core.engine import MeanTeacher, build_optimizer, extract_features, train_epoch
+from secret_core.engine.ema import teacher_momentum
 from secret_core.errors import SecretError
 from secret_core.losses import LossConfig
 from secret_core.modeling import build_model
@@ -60,6 +61,18 @@ def test_ema_maths_on_one_parameter():
     slow.update(3)  # decay min(0.75, 0.999) = 0.75: 0.75 * 0 + 0.25 * 1
     assert slow.model.weight.item() == pytest.approx(0.25)
     assert slow.decay(10**6) == 0.999
+
+
+def test_auto_momentum_keeps_the_authors_share_of_the_run():
+    # the authors' 80 x 400 iterations: a window of 1,000 iterations, momentum 0.999
+    assert teacher_momentum("auto", 80 * 400) == pytest.approx(0.999)
+    # the demo's 12 x 44: a window of 528 / 32 = 16.5 iterations
+    assert teacher_momentum("auto", 12 * 44) == pytest.approx(1 - 1 / 16.5)
+    assert teacher_momentum("auto", 10) == 0.0  # shorter than 32 iterations: no averaging
+    assert teacher_momentum(0.99, 12 * 44) == 0.99  # a number is taken as it is
+    for bad in ("fast", 1.5, True):
+        with pytest.raises(SecretError, match=r"adapt\.momentum"):
+            teacher_momentum(bad, 100)
 
 
 def test_teacher_bn_statistics_are_its_own():

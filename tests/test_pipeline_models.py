@@ -1,10 +1,13 @@
 """The workflow's model helpers: adapt.momentum reaches the mean teacher, and the finetune
 stage builds its teacher, loss and erasing from the configured settings."""
 
+import numpy as np
 import pytest
 import torch
 
+from secret_core import BRANCHES
 from secret_core.engine import save_checkpoint
+from secret_core.io import save_arrays
 from secret_core.modeling import build_model
 from secret_core.pipeline import training
 from secret_core.pipeline.models import restore
@@ -33,7 +36,13 @@ class _Stop(Exception):
     pass
 
 
-def test_finetune_passes_adapt_momentum(monkeypatch, checkpoint):
+@pytest.mark.parametrize(
+    ("momentum", "epochs", "expected"),
+    [(0.95, None, 0.95), ("auto", 12, 1 - 32 / (12 * 44))],  # 44 = ceil(2 x 700 / 32)
+)
+def test_finetune_passes_adapt_momentum(
+    monkeypatch, checkpoint, tmp_path, momentum, epochs, expected
+):
     seen = {}
 
     def fake_restore(model_cfg, path, device, with_teacher=False, momentum=0.999):
@@ -41,13 +50,19 @@ def test_finetune_passes_adapt_momentum(monkeypatch, checkpoint):
         raise _Stop
 
     monkeypatch.setattr(training, "restore", fake_restore)
+    labels = tmp_path / "refined.npz"
+    save_arrays(labels, **{b: np.zeros(700, dtype=np.int64) for b in BRANCHES})
     settings = {
         "device": "cpu",
         "model": MODEL_CFG,
         "run": {"setting": "uda", "task": "t", "variant": "secret_mt", "seed": 1, "epoch": 1},
         "variant": {"mean_teacher": True, "branches": ["global", "top", "bottom"]},
-        "momentum": 0.95,
+        "iterations": "auto",
+        "batch_size": 32,
+        "momentum": momentum,
     }
+    if epochs is not None:
+        settings["epochs"] = epochs
     with pytest.raises(_Stop):
-        training.finetune_epoch(checkpoint, "f", "l", "d", settings, "o", "r")
-    assert seen == {"with_teacher": True, "momentum": 0.95}
+        training.finetune_epoch(checkpoint, "f", str(labels), "d", settings, "o", "r")
+    assert seen == {"with_teacher": True, "momentum": pytest.approx(expected)}

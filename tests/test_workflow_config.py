@@ -42,9 +42,9 @@ def test_omitted_new_keys_take_the_authors_defaults():
     ):
         del config[section][key]
     wf.validate_config(config, SCHEMA, validate)
-    shipped = load("config.yaml")
+    authors = load("paper.yaml")
     for section, key in (("pretrain", "loss"), ("adapt", "loss"), ("adapt", "random_erasing")):
-        assert config[section][key] == shipped[section][key], (section, key)
+        assert config[section][key] == authors[section][key], (section, key)
     assert (
         config["model"]["bn_groups"] == 1
         and config["evaluation"]["distance"] == "squared_euclidean"

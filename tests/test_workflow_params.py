@@ -243,9 +243,17 @@ def test_each_key_changes_exactly_the_stages_that_read_it(name):
         moved = {group for group in base if base[group] != after[group]}
         if rules_read(path[0]):
             moved.add("rules")
-        if moved != EXPECTED[key]:
-            wrong[".".join(path)] = (sorted(moved), sorted(EXPECTED[key]))
+        if moved != expected_for(key, config):
+            wrong[".".join(path)] = (sorted(moved), sorted(expected_for(key, config)))
     assert not wrong, json.dumps(wrong, indent=1)
+
+
+def expected_for(key: str, config: dict) -> set[str]:
+    """EXPECTED, plus what ``adapt.momentum: auto`` adds: the teacher's window is a share of
+    the run, so the run's length reaches mean-teacher fine-tuning."""
+    if key in ("adapt.epochs", "usl.epochs") and config["adapt"]["momentum"] == "auto":
+        return EXPECTED[key] | {"finetune"}
+    return EXPECTED[key]
 
 
 def test_every_schema_key_is_in_the_table():
@@ -278,6 +286,15 @@ def test_momentum_only_reaches_mean_teacher_fine_tuning():
     plain = wf.stage_settings(config, catalogue, "finetune", {**wc, "variant": "secret"})
     mt = wf.stage_settings(config, catalogue, "finetune", {**wc, "variant": "secret_mt"})
     assert "momentum" not in plain and mt["momentum"] == config["adapt"]["momentum"]
+    assert "epochs" not in plain
+    fixed = copy.deepcopy(config)
+    fixed["adapt"]["momentum"] = 0.999
+    assert "epochs" not in wf.stage_settings(
+        fixed, catalogue, "finetune", {**wc, "variant": "secret_mt"}
+    )
+    fixed["adapt"]["momentum"] = "auto"
+    auto = wf.stage_settings(fixed, catalogue, "finetune", {**wc, "variant": "secret_mt"})
+    assert auto["momentum"] == "auto" and auto["epochs"] == config["adapt"]["epochs"]
 
 
 def test_renaming_a_variant_label_reruns_only_its_summary():

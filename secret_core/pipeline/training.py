@@ -14,6 +14,7 @@ from secret_core.data.sampler import iterations_per_epoch
 from secret_core.data.transforms import AUTHORS_PAD
 from secret_core.device import amp_enabled
 from secret_core.engine import build_optimizer, lr_function, save_checkpoint, train_epoch
+from secret_core.engine.ema import teacher_momentum
 from secret_core.io import load_arrays, write_json
 from secret_core.losses import LossConfig
 from secret_core.modeling import compute_centroids
@@ -182,19 +183,21 @@ def finetune_epoch(
     seed_everything(seed)
     device = runtime_device(settings)
     mean_teacher = bool(variant["mean_teacher"])
+    branches = list(variant["branches"])
+    labels = training_labels(load_arrays(labels_path), branches)
+    iterations = iterations_per_epoch(settings["iterations"], len(labels), settings["batch_size"])
+    momentum = 0.999
+    if mean_teacher:  # "auto" scales the teacher's window with the whole run's iterations
+        setting = settings.get("momentum", 0.999)
+        run_iterations = iterations * int(settings["epochs"]) if setting == "auto" else 0
+        momentum = teacher_momentum(setting, run_iterations)
     model, teacher, state = restore(
-        model_cfg,
-        model_path,
-        device,
-        with_teacher=mean_teacher,
-        momentum=float(settings.get("momentum", 0.999)),
+        model_cfg, model_path, device, with_teacher=mean_teacher, momentum=momentum
     )
     loss_cfg = LossConfig.from_config(settings.get("loss"), "adapt.loss", mean_teacher)
     erasing = RandomErasingConfig.from_config(
         settings.get("random_erasing"), "adapt.random_erasing"
     )
-    branches = list(variant["branches"])
-    labels = training_labels(load_arrays(labels_path), branches)
     features = load_arrays(features_path)
     dataset = open_dataset(data_summary)
     num_classes = {}
@@ -208,14 +211,14 @@ def finetune_epoch(
         if teacher is not None:
             teacher.model.set_classifier(branch, centroids.to(device))
     trainable = int((labels[:, BRANCHES.index(branches[0])] >= 0).sum())
-    iterations = iterations_per_epoch(settings["iterations"], len(labels), settings["batch_size"])
     log.info(
-        "epoch %d: %d of %d samples train; classes %s; %d iterations",
+        "epoch %d: %d of %d samples train; classes %s; %d iterations%s",
         epoch,
         trainable,
         len(labels),
         num_classes,
         iterations,
+        f"; teacher momentum {momentum:.4f}" if mean_teacher else "",
     )
     if trainable == 0:
         # Clustering found no reliable cluster (eps too small, or K too strict): keep the

@@ -157,6 +157,8 @@ def _stage_settings(
         out["loss"] = _finetune_loss(adapt["loss"], variant["mean_teacher"])
         if variant["mean_teacher"]:  # the EMA momentum means nothing without a teacher
             out["momentum"] = adapt["momentum"]
+            if adapt["momentum"] == "auto":  # its window is a share of the run's iterations
+                out["epochs"] = int(adapt["epochs"])
         return out
     if stage == "evaluate":
         return _evaluate_settings(config, epoch, variant["mean_teacher"])
