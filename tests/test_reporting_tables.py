@@ -132,7 +132,7 @@ def test_mean_teacher_note_names_the_tasks_where_it_falls_below():
         ("b", "secret_mt"): [run(0.71)],  # above: not named
     }
     note = mean_teacher_note(summaries)
-    assert note is not None and "on a after 132 training iterations" in note
+    assert note is not None and "on a (-8.5) mAP after 132 training iterations" in note
     assert "32,000" in note and "a, b" not in note
     summaries[("a", "secret_mt")] = [run(0.65)]
     assert mean_teacher_note(summaries) is None
