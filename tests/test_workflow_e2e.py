@@ -145,6 +145,20 @@ def test_extending_epochs_plans_only_the_new_epochs(micro_run, tmp_path):
     assert epochs == {"003"}, epochs
 
 
+def test_a_later_target_reuses_the_shared_first_epoch(micro_run):
+    """naive SECRET clusters a space (concat) that no run before it needed: only that
+    clustering and naive SECRET's own jobs run; the finished experiments are not run again."""
+    target = "results/uda/micro/naive_secret/seed1/summary.json"
+    result = snakemake(micro_run, "--dry-run", target)
+    assert result.returncode == 0, result.stderr[-2000:]
+    output = result.stdout + result.stderr
+    jobs = planned_jobs(output)
+    assert jobs.get("cluster_start") == 1 and "extract_start" not in jobs, jobs
+    assert "evaluate_start" not in jobs and "pretrain_source" not in jobs, jobs
+    planned = set(re.findall(r"results/uda/micro/(\w+)/seed1/epoch_\d{3}/refined\.npz", output))
+    assert planned == {"naive_secret"}, planned
+
+
 # --------------------------------------------------------------------------- traps (issue 14)
 def test_nested_number_from_the_command_line_keeps_the_other_keys(micro_run):
     """`--config 'adapt={k: 0.6}'` (as the README's K sweep shows) changes k only: the other
