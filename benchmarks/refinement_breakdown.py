@@ -1,0 +1,151 @@
+"""Where mutual refinement loses the images SECRET does not train on, at a task's first epoch.
+
+    python benchmarks/refinement_breakdown.py --results results --task market2duke duke2market
+    python benchmarks/refinement_breakdown.py --configfile CFG --results DIR/results --task T
+
+Reads the unrefined clusterings of an epoch and the target's true identities. The workflow
+keeps the first epoch's only, which every variant of a task shares (the start model's
+``labels_{global,top,bottom,concat}.npy`` beside it); ``diag_experiment.py`` keeps every
+epoch's in each experiment's folder (``--epoch``: SECRET's spaces, naive SECRET's concat).
+It prints:
+
+* per feature space: clusters, outliers, how many identities a cluster holds on average, the
+  share of clusters that mix three or more identities (Algorithm 2 drops every identity of
+  such a cluster when no identity has more than K of it: three equal groups are 1/3 each);
+* Algorithm 1 step by step: how many samples each elimination keeps (global by top, global
+  by bottom, top by global, bottom by global), and the images that keep a label in all three
+  branches, which is SECRET's training set; beside them Baseline's (clustered globally) and
+  naive SECRET's (clustered on the concatenation) training sets and their accuracy.
+
+Issue 11's diagnosis of why SECRET trains on few images: the counts say which space and
+which direction of the elimination removes them; history.csv holds the per-epoch coverage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from diag_experiment import load_config
+
+import secret_core.workflow as wf
+from secret_core.pipeline.datasets import open_dataset, train_ground_truth
+from secret_core.refinement import eliminate_noisy, label_accuracy
+from secret_core.workflow import layout as paths
+
+ROOT = Path(__file__).resolve().parents[1]
+SPACES = ("global", "top", "bottom", "concat")
+
+
+def identities_per_cluster(labels: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """The number of distinct true identities in each cluster (outliers left out)."""
+    clustered = labels >= 0
+    pairs = np.unique(np.stack([labels[clustered], truth[clustered]]), axis=1)
+    return np.bincount(pairs[0])[np.unique(pairs[0])]
+
+
+def space_line(name: str, labels: np.ndarray, truth: np.ndarray) -> str:
+    ids = identities_per_cluster(labels, truth)
+    mixed = float(np.mean(ids >= 3)) if ids.size else float("nan")
+    acc = label_accuracy(labels, truth)["accuracy"]
+    return (
+        f"  {name:<7} {ids.size:>8} {int(np.sum(labels < 0)):>8} {ids.mean():>11.2f}"
+        f" {mixed:>12.0%} {acc:>9.3f}"
+    )
+
+
+def kept_line(name: str, kept: np.ndarray, labels: np.ndarray, truth: np.ndarray) -> str:
+    acc = label_accuracy(np.where(kept, labels, -1), truth)["accuracy"]
+    return f"  {name:<34} {int(kept.sum()):>6} {kept.mean():>7.0%} {acc:>9.3f}"
+
+
+def elimination_steps(
+    g: np.ndarray, t: np.ndarray, b: np.ndarray, k: float, denominator: str
+) -> dict[str, np.ndarray]:
+    """Algorithm 1's four eliminations as masks of the samples each keeps. All four hold
+    exactly for the samples that keep a label in every refined branch (SECRET's training
+    set); the test checks this against ``mutual_refine``."""
+    return {
+        "global kept by top": eliminate_noisy(g, t, k, denominator=denominator) >= 0,
+        "global kept by bottom": eliminate_noisy(g, b, k, denominator=denominator) >= 0,
+        "top kept by global": eliminate_noisy(t, g, k, denominator=denominator) >= 0,
+        "bottom kept by global": eliminate_noisy(b, g, k, denominator=denominator) >= 0,
+    }
+
+
+def find_labels(config: dict, results: Path, task: str, seed: int, epoch: int) -> dict:
+    """Unrefined labels per space: the workflow's shared first epoch, else the diag driver's
+    epoch folders (SECRET's three spaces, naive SECRET's concatenation)."""
+    shared = results.parent / wf.start_target_dir(config, "uda", task, seed)
+    folders = [shared] if epoch == 1 else []
+    for variant in ("secret", "naive_secret"):
+        run = paths.experiment_dir("uda", task, variant, seed).removeprefix("results/")
+        folders.append(results / run / f"epoch_{paths.epoch_name(epoch)}")
+    labels = {}
+    for space in SPACES:
+        for folder in folders:
+            path = folder / f"labels_{space}.npy"
+            if space not in labels and path.is_file():
+                labels[space] = np.load(path)
+    missing = [s for s in SPACES[:3] if s not in labels]
+    if missing:
+        raise SystemExit(
+            f"no labels_{missing[0]}.npy of {task} seed {seed} epoch {epoch} under {results}: "
+            "run the task's SECRET first (snakemake, or diag_experiment.py for epochs > 1)"
+        )
+    return labels
+
+
+def breakdown(
+    config: dict, results: Path, task: str, seed: int, epoch: int, k: float, denom: str
+) -> None:
+    """Print the tables of one task, seed and epoch."""
+    target = wf.target_dataset(config, "uda", task)
+    truth = train_ground_truth(open_dataset(results / "data" / target / "summary.json"))
+    labels = find_labels(config, results, task, seed, epoch)
+    n = truth.size
+    ids = np.unique(truth).size
+    print(f"\n{task}, seed {seed}, epoch {epoch}: {n} target images, {ids} identities")
+    print("  space   clusters outliers ids/cluster  >=3 ids mix  accuracy")
+    for space, lab in labels.items():
+        print(space_line(space, lab, truth))
+    kept = elimination_steps(labels["global"], labels["top"], labels["bottom"], k, denom)
+    g = labels["global"]
+    print(f"  Algorithm 1 (K = {k}, denominator {denom})  images   share  accuracy")
+    for name, mask in kept.items():
+        print(kept_line(name, mask, g, truth))
+    clustered = np.all([labels[s] >= 0 for s in SPACES[:3]], axis=0)
+    print(kept_line("clustered in all three spaces", clustered, g, truth))
+    print(kept_line("SECRET trains (all four kept)", np.all(list(kept.values()), axis=0), g, truth))
+    print(kept_line("Baseline trains (global clustered)", g >= 0, g, truth))
+    if "concat" in labels:
+        print(
+            kept_line(
+                "naive SECRET trains (concat)", labels["concat"] >= 0, labels["concat"], truth
+            )
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configfile", default=str(ROOT / "config" / "config.yaml"))
+    parser.add_argument("--results", default="results", help="the run's results/ folder")
+    parser.add_argument("--task", nargs="+", required=True)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1])
+    parser.add_argument("--epoch", type=int, default=1, help="> 1: diag_experiment.py runs")
+    args = parser.parse_args()
+    config, _ = load_config(args.configfile)
+    adapt = config["adapt"]
+    for task in args.task:
+        for seed in args.seeds:
+            breakdown(
+                config, Path(args.results), task, seed, args.epoch, adapt["k"], adapt["denominator"]
+            )
+
+
+if __name__ == "__main__":
+    main()
