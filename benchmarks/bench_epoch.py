@@ -29,12 +29,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _measure import blobs  # noqa: E402
+from diag_experiment import load_config  # noqa: E402
 
 PAPER_N = {"market": 12936, "msmt": 32621}
 EVAL_N = {"market": 3368 + 15913, "msmt": 11659 + 82161}  # query + gallery
@@ -101,7 +101,7 @@ def bench_extract(cfg: dict, device, n: int, batch: int, workers: int) -> float:
 def bench_finetune(cfg: dict, device, iterations: int, batch: int, workers: int) -> float:
     """Iterations/s of the fine-tuning stage's loop (loader, forward, losses, backward, step)."""
     from secret_core import BRANCHES
-    from secret_core.data import Record, build_train_loader
+    from secret_core.data import RandomErasingConfig, Record, build_train_loader
     from secret_core.device import amp_enabled
     from secret_core.engine import build_optimizer, train_epoch
     from secret_core.losses import LossConfig
@@ -116,7 +116,11 @@ def bench_finetune(cfg: dict, device, iterations: int, batch: int, workers: int)
     records = [Record(f"synthetic/{i}.jpg", int(p), i % 6) for i, p in enumerate(pids)]
     num_classes = int(pids.max()) + 1
     model = new_model(model_cfg, {b: num_classes for b in BRANCHES}).to(device)
-    optimizer = build_optimizer(model, lr=float(adapt["lr"]), weight_decay=1e-4)
+    optimizer = build_optimizer(
+        model, lr=float(adapt["lr"]), weight_decay=float(adapt["weight_decay"])
+    )
+    erasing = RandomErasingConfig.from_config(adapt.get("random_erasing"), "adapt.random_erasing")
+    loss_cfg = LossConfig.from_config(adapt.get("loss"), "adapt.loss")
     amp = amp_enabled(device, cfg.get("amp", True))
 
     def run(iters: int) -> None:
@@ -131,7 +135,7 @@ def bench_finetune(cfg: dict, device, iterations: int, batch: int, workers: int)
             iterations=iters,
             seed=1,
             num_workers=workers,
-            random_erasing=float(adapt.get("random_erasing", 0.5)),
+            random_erasing=erasing,
             pixels=PixelPool(n, h, w),
         )
         train_epoch(
@@ -139,7 +143,7 @@ def bench_finetune(cfg: dict, device, iterations: int, batch: int, workers: int)
             loader,
             optimizer,
             branches=BRANCHES,
-            loss_cfg=LossConfig(),
+            loss_cfg=loss_cfg,
             epoch=1,
             device=device,
             amp=amp,
@@ -158,6 +162,7 @@ def bench_finetune(cfg: dict, device, iterations: int, batch: int, workers: int)
 def bench_cluster(cfg: dict, n: int, device: str) -> float:
     """Seconds of one clustering job's work on one space: Jaccard (kNN inside), eps, DBSCAN."""
     from secret_core.clustering import choose_eps, cluster, jaccard_distance
+    from secret_core.pipeline.pseudo_labels import eps_rho
 
     adapt = cfg["adapt"]
     feats = blobs(n, FEATURE_DIM, seed=n)
@@ -166,7 +171,7 @@ def bench_cluster(cfg: dict, n: int, device: str) -> float:
     dist = jaccard_distance(
         feats, k1=int(adapt["k1"]), k2=int(adapt["k2"]), device=device, max_distance=max_distance
     )
-    eps = choose_eps(dist, rho=float(adapt["rho"]), max_distance=max_distance)
+    eps = choose_eps(dist, rho=eps_rho(adapt, n), max_distance=max_distance)
     cluster(feats, eps, min_samples=int(adapt["min_samples"]), distance=dist)
     return time.perf_counter() - start
 
@@ -176,7 +181,7 @@ def main() -> None:
     parser.add_argument("--configfile", type=Path, default=ROOT / "config" / "paper.yaml")
     parser.add_argument("--full", action="store_true", help="paper sizes even on a CPU (hours)")
     args = parser.parse_args()
-    cfg = yaml.safe_load(args.configfile.read_text())
+    cfg, _ = load_config(str(args.configfile))  # the schema's defaults filled in
 
     import torch
 
@@ -224,6 +229,7 @@ def main() -> None:
     it_rate = ft_images / batch
     note = f" (measured at batch {batch_ft}, scaled to {batch})" if batch_ft != batch else ""
     print(f"fine-tuning: {it_rate:.3f} iterations/s, {ft_images:.1f} images/s{note}")
+    bench_cluster(cfg, 300, str(cfg.get("device", "auto")))  # warm-up: faiss import, threads
     measured = {
         target: bench_cluster(cfg, n, str(cfg.get("device", "auto")))
         for target, n in cluster_n.items()
