@@ -3,11 +3,11 @@
     python benchmarks/refinement_breakdown.py --results results --task market2duke duke2market
     python benchmarks/refinement_breakdown.py --configfile CFG --results DIR/results --task T
 
-Reads the unrefined clusterings of an epoch and the target's true identities. The workflow
-keeps the first epoch's only, which every variant of a task shares (the start model's
-``labels_{global,top,bottom,concat}.npy`` beside it); ``diag_experiment.py`` keeps every
-epoch's in each experiment's folder (``--epoch``: SECRET's spaces, naive SECRET's concat).
-It prints:
+Reads the first epoch's unrefined clusterings, which every variant of a task shares, and the
+target's true identities. The workflow keeps them beside the start model
+(``labels_{global,top,bottom,concat}.npy``); ``diag_experiment.py`` keeps them in each
+experiment's ``epoch_001`` (SECRET's three spaces, naive SECRET's concatenation). Later
+epochs cluster inside the pseudo_labels job and keep only the refined labels. It prints:
 
 * per feature space: clusters, outliers, how many identities a cluster holds on average, the
   share of clusters that mix three or more identities (Algorithm 2 drops every identity of
@@ -77,14 +77,13 @@ def elimination_steps(
     }
 
 
-def find_labels(config: dict, results: Path, task: str, seed: int, epoch: int) -> dict:
-    """Unrefined labels per space: the workflow's shared first epoch, else the diag driver's
-    epoch folders (SECRET's three spaces, naive SECRET's concatenation)."""
-    shared = results.parent / wf.start_target_dir(config, "uda", task, seed)
-    folders = [shared] if epoch == 1 else []
+def find_labels(config: dict, results: Path, task: str, seed: int) -> dict:
+    """First-epoch labels per space: the workflow's, beside the start model, else the diag
+    driver's in SECRET's and naive SECRET's first epoch folders."""
+    folders = [results.parent / wf.start_target_dir(config, "uda", task, seed)]
     for variant in ("secret", "naive_secret"):
         run = paths.experiment_dir("uda", task, variant, seed).removeprefix("results/")
-        folders.append(results / run / f"epoch_{paths.epoch_name(epoch)}")
+        folders.append(results / run / f"epoch_{paths.epoch_name(1)}")
     labels = {}
     for space in SPACES:
         for folder in folders:
@@ -94,22 +93,20 @@ def find_labels(config: dict, results: Path, task: str, seed: int, epoch: int) -
     missing = [s for s in SPACES[:3] if s not in labels]
     if missing:
         raise SystemExit(
-            f"no labels_{missing[0]}.npy of {task} seed {seed} epoch {epoch} under {results}: "
-            "run the task's SECRET first (snakemake, or diag_experiment.py for epochs > 1)"
+            f"no first-epoch labels_{missing[0]}.npy of {task} seed {seed} under {results}: "
+            "run the task's SECRET first (snakemake or diag_experiment.py)"
         )
     return labels
 
 
-def breakdown(
-    config: dict, results: Path, task: str, seed: int, epoch: int, k: float, denom: str
-) -> None:
-    """Print the tables of one task, seed and epoch."""
+def breakdown(config: dict, results: Path, task: str, seed: int, k: float, denom: str) -> None:
+    """Print the tables of one task and seed."""
     target = wf.target_dataset(config, "uda", task)
     truth = train_ground_truth(open_dataset(results / "data" / target / "summary.json"))
-    labels = find_labels(config, results, task, seed, epoch)
+    labels = find_labels(config, results, task, seed)
     n = truth.size
     ids = np.unique(truth).size
-    print(f"\n{task}, seed {seed}, epoch {epoch}: {n} target images, {ids} identities")
+    print(f"\n{task}, seed {seed}, epoch 1: {n} target images, {ids} identities")
     print("  space   clusters outliers ids/cluster  >=3 ids mix  accuracy")
     for space, lab in labels.items():
         print(space_line(space, lab, truth))
@@ -136,15 +133,12 @@ def main() -> None:
     parser.add_argument("--results", default="results", help="the run's results/ folder")
     parser.add_argument("--task", nargs="+", required=True)
     parser.add_argument("--seeds", nargs="+", type=int, default=[1])
-    parser.add_argument("--epoch", type=int, default=1, help="> 1: diag_experiment.py runs")
     args = parser.parse_args()
     config, _ = load_config(args.configfile)
     adapt = config["adapt"]
     for task in args.task:
         for seed in args.seeds:
-            breakdown(
-                config, Path(args.results), task, seed, args.epoch, adapt["k"], adapt["denominator"]
-            )
+            breakdown(config, Path(args.results), task, seed, adapt["k"], adapt["denominator"])
 
 
 if __name__ == "__main__":
