@@ -67,6 +67,7 @@ def _dataset(config: dict, name: str) -> str:
             pixels_path=f"{folder}/pixels.npy",
             manifest_path=f"{folder}/files.npz",
             failures_path=f"{folder}/logs/unreadable.txt",
+            generator=settings.get("generator"),
         )
     return summary
 

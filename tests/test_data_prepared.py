@@ -154,3 +154,27 @@ def test_prepare_stage_writes_the_array_and_summary(tmp_path, monkeypatch):
     array = np.load(tmp_path / "d" / "pixels.npy", mmap_mode="r")
     assert array.shape == (total, 32, 16, 3) and array.dtype == np.uint8
     assert summary["pixels"]["splits"]["gallery"][1] == total
+
+
+def test_prepare_stage_refuses_params_of_another_generator(tmp_path, monkeypatch):
+    """A job planned by another checkout's generator must not pass its images off as these."""
+    from synthetic_specs import TINY
+
+    from secret_core.synthetic.version import GENERATOR_VERSION
+
+    entry = {"synthetic": {k: v for k, v in TINY.items() if k != "name"}}
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SecretError, match=f"generator version {GENERATOR_VERSION - 1}, but"):
+        prepare_dataset(
+            "d",
+            entry,
+            "",
+            "d/summary.json",
+            height=32,
+            width=16,
+            pixels_path="d/pixels.npy",
+            manifest_path="d/files.npz",
+            failures_path="d/logs/unreadable.txt",
+            generator=GENERATOR_VERSION - 1,
+        )
+    assert not Path("d/summary.json").exists()

@@ -123,3 +123,26 @@ def test_torch_stage_threads_are_bounded() -> None:
         "configure_threads(1)\nprint(json.dumps({'threads': torch.get_num_threads()}))"
     )
     assert _fresh(code) == {"threads": 1}
+
+
+def test_planner_reads_the_generator_version_without_numpy() -> None:
+    """The Snakefile imports the planner on every dry run: the generator's version, which
+    the dataset jobs' params carry, must not load numpy and the renderer (~0.2 s)."""
+    code = (
+        "import json, sys\nimport secret_core.workflow\n"
+        "from secret_core.synthetic.version import GENERATOR_VERSION\n"
+        "print(json.dumps({'numpy': 'numpy' in sys.modules,"
+        " 'renderer': 'secret_core.synthetic.render' in sys.modules}))"
+    )
+    assert _fresh(code) == {"numpy": False, "renderer": False}
+
+
+def test_evaluate_entry_path_skips_scipy() -> None:
+    """Without re-ranking an evaluate job needs no sparse matrices: secret_core.evaluation
+    loads its modules on first use, which saves ~0.2 s of each evaluated epoch."""
+    code = (
+        "import json, sys\n"
+        + _imports(SCRIPTS / "evaluate.py")
+        + "\nprint(json.dumps({'scipy': 'scipy' in sys.modules}))"
+    )
+    assert _fresh(code) == {"scipy": False}

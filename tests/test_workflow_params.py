@@ -297,6 +297,20 @@ def test_momentum_only_reaches_mean_teacher_fine_tuning():
     assert auto["momentum"] == "auto" and auto["epochs"] == config["adapt"]["epochs"]
 
 
+def test_a_new_synthetic_generator_reruns_the_synthetic_data_jobs_only():
+    """The rerun triggers leave out code, so the generator's version sits in the params of
+    synthetic datasets' jobs; a real dataset's job does not depend on it."""
+    from secret_core.synthetic.version import GENERATOR_VERSION
+
+    demo = load("config.yaml")
+    assert all(
+        wf.prepare_settings(demo, name)["generator"] == GENERATOR_VERSION
+        for name in wf.used_datasets(demo)
+    )
+    paper = load("paper.yaml")
+    assert all("generator" not in wf.prepare_settings(paper, n) for n in wf.used_datasets(paper))
+
+
 def test_renaming_a_variant_label_reruns_only_its_summary():
     config = load("config.yaml")
     renamed = variants()

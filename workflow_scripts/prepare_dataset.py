@@ -15,4 +15,5 @@ run_stage(
     pixels_path=snakemake.output.pixels,
     manifest_path=snakemake.output.manifest,
     failures_path=snakemake.params.failures,
+    generator=snakemake.params.settings.get("generator"),
 )

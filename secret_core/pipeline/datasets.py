@@ -16,6 +16,7 @@ import numpy as np
 
 from secret_core.data import Record, ReidDataset, read_dataset
 from secret_core.data.prepared import PixelArray, open_split, write_pixels
+from secret_core.errors import SecretError
 from secret_core.io import read_json, write_json
 from secret_core.pipeline.runner import get_logger
 
@@ -30,12 +31,25 @@ def prepare_dataset(
     pixels_path: str,
     manifest_path: str,
     failures_path: str,
+    generator: int | None = None,
 ) -> None:
     """Generate a synthetic domain next to ``summary_path`` or read a real one in place, then
-    decode and check every image once into ``pixels_path`` at the model's input size."""
+    decode and check every image once into ``pixels_path`` at the model's input size.
+
+    ``generator``: the generator version the job was planned with (its params), checked
+    against this checkout's, so that results never pair one generator's params with
+    another's images.
+    """
     log = get_logger()
     if "synthetic" in entry:
         from secret_core.synthetic import SyntheticDomainSpec, generate_domain
+        from secret_core.synthetic.version import GENERATOR_VERSION
+
+        if generator is not None and int(generator) != GENERATOR_VERSION:
+            raise SecretError(
+                f"dataset {name}: planned with synthetic generator version {generator}, but "
+                f"this checkout's is {GENERATOR_VERSION}; rerun snakemake from this checkout"
+            )
 
         spec = SyntheticDomainSpec(name=name, **entry["synthetic"])
         root = Path(summary_path).parent / "images"

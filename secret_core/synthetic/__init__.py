@@ -6,9 +6,23 @@ bottoms, the hard negatives of the paper's Figure 3), seen by cameras with their
 viewpoint, colour cast, light, blur, noise, background and occluders, written in Market-1501's
 layout so the same reader as for real data opens them. ``styles`` holds the three domain
 styles, ``render`` draws one image, ``domain`` samples identities and writes a dataset.
+
+The names below load on first use (PEP 562): the workflow's planner reads only
+``version.GENERATOR_VERSION`` and must not pay numpy and the renderer on every dry run.
 """
 
-from secret_core.synthetic.domain import SyntheticDomainSpec, generate_domain
-from secret_core.synthetic.styles import DOMAIN_STYLES
+from importlib import import_module
+from typing import Any
 
 __all__ = ["DOMAIN_STYLES", "SyntheticDomainSpec", "generate_domain"]
+_HOMES = {
+    "DOMAIN_STYLES": "secret_core.synthetic.styles",
+    "SyntheticDomainSpec": "secret_core.synthetic.domain",
+    "generate_domain": "secret_core.synthetic.domain",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(import_module(_HOMES[name]), name)
+    raise AttributeError(f"module 'secret_core.synthetic' has no attribute {name!r}")

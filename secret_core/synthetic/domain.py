@@ -33,9 +33,8 @@ from secret_core.io import write_json
 from secret_core.synthetic.render import Camera, Identity, render, sample_cameras
 from secret_core.synthetic.render import sample_identities as _sample_identities
 from secret_core.synthetic.styles import DOMAIN_STYLES, DomainStyle
+from secret_core.synthetic.version import GENERATOR_VERSION
 
-GENERATOR_VERSION = 4  # 3: cameras calibrated to real colour statistics (styles.py);
-# 4: tight boxes (the waist at mid-height) and scene clutter at every depth (render.py)
 MARKER = "synthetic.json"
 JPEG_QUALITY = 90
 _TMP_TAG = ".synthetic-tmp-"

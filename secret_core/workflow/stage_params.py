@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from secret_core.errors import SecretError
+from secret_core.synthetic.version import GENERATOR_VERSION
 from secret_core.workflow.datasets import dataset_entry
 from secret_core.workflow.epochs import adapt_settings
 from secret_core.workflow.variants import resolve_variant
@@ -198,14 +199,17 @@ def prepare_settings(config: Mapping, name: str) -> dict:
     stored at (the model's input), not how tables name it."""
     entry = {k: v for k, v in dataset_entry(config, name).items() if k != "paper_dataset"}
     model = config["model"]
-    return canonical(
-        {
-            "entry": entry,
-            "data_root": config.get("data_root", ""),
-            "height": model["height"],
-            "width": model["width"],
-        }
-    )
+    settings = {
+        "entry": entry,
+        "data_root": config.get("data_root", ""),
+        "height": model["height"],
+        "width": model["width"],
+    }
+    if "synthetic" in entry:
+        # The generator's version reruns the job (and everything after it) when a new
+        # generator draws other images; the rerun triggers leave out code changes.
+        settings["generator"] = GENERATOR_VERSION
+    return canonical(settings)
 
 
 def _extract_settings(config: Mapping, epoch: int, mean_teacher: bool) -> dict:
