@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from secret_core.data import PKSampler
-from secret_core.data.sampler import iterations_per_epoch
+from secret_core.data.sampler import iterations_per_epoch, pretrain_iterations_per_epoch
 from secret_core.errors import SecretError
 
 
@@ -100,3 +100,22 @@ def test_auto_iterations_draw_two_samples_per_target_image():
     for bad in (0, -3, "many", 2.5, True):
         with pytest.raises(SecretError, match=r"adapt\.iterations must be"):
             iterations_per_epoch(bad, 700, 32)
+
+
+def test_pretrain_budget_in_passes_scales_with_the_source():
+    # auto: the authors' 80 x 100 x 64 samples over Market's 12,936 images, 39.6 passes.
+    assert pretrain_iterations_per_epoch("auto", 12936, 64, 80) == 100
+    assert pretrain_iterations_per_epoch("auto", 16522, 64, 80) == 128  # Duke: 127.7 up
+    # The demo's 27.5 passes: 29.9 -> 30 per epoch on synth_market's 696 images.
+    assert pretrain_iterations_per_epoch({"passes": 27.5}, 696, 32, 20) == 30
+    assert pretrain_iterations_per_epoch({"passes": 27.5}, 6000, 32, 20) == 258
+    # An exact quotient is not rounded up by float error: 3 x 640 / (6 x 32) = 10.
+    assert pretrain_iterations_per_epoch({"passes": 3}, 640, 32, 6) == 10
+    assert pretrain_iterations_per_epoch({"passes": 0.01}, 10, 32, 20) == 1
+    assert pretrain_iterations_per_epoch(30, 6000, 32, 20) == 30  # a count stays a count
+
+
+@pytest.mark.parametrize("bad", [0, True, "many", {"passes": 0}, {"passes": "x"}, {"epochs": 3}])
+def test_pretrain_budget_rejects_what_is_not_a_count_or_passes(bad):
+    with pytest.raises(SecretError, match=r"pretrain\.iterations must be"):
+        pretrain_iterations_per_epoch(bad, 696, 32, 20)

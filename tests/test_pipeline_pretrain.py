@@ -123,3 +123,26 @@ def test_model_pad_reaches_the_training_loader(tmp_path, monkeypatch):
     with pytest.raises(_Stop):
         pretrain_source(source, settings, str(tmp_path / "m.pt"), str(tmp_path / "t.json"))
     assert seen == [3]
+
+
+def test_a_passes_budget_sets_the_iterations_from_the_source_size(tmp_path):
+    """{passes: P} trains P x N samples over the epochs: 5 passes over the 24 source images
+    in 2 epochs of batch 8 is 7.5, so 8 iterations per epoch, as the record shows."""
+    from secret_core.io import read_json
+
+    source = domain(tmp_path, "src", "synth_a", 3)
+    num_images = read_json(source)["stats"]["train"]["images"]
+    assert num_images == 24  # 6 identities x 2 cameras x 2 shots
+    settings = {
+        "device": "cpu",
+        "amp": False,
+        "num_workers": 0,
+        "model": MODEL,
+        "pretrain": {**PRETRAIN, "epochs": 2, "iterations": {"passes": 5}},
+        "seed": 1,
+        "dataset": "src",
+        "bn_domain": "src",
+    }
+    record = tmp_path / "train.json"
+    pretrain_source(source, settings, str(tmp_path / "model.pt"), str(record))
+    assert [e["iterations"] for e in read_json(record)["epochs"]] == [8, 8]

@@ -377,6 +377,19 @@ def test_adapt_iterations_takes_a_count_or_auto():
         wf.validate_config(config, SCHEMA, validate)
 
 
+def test_pretrain_iterations_take_a_count_passes_or_auto():
+    config = load("config.yaml")
+    assert config["pretrain"]["iterations"] == {"passes": 27.5}
+    assert load("paper.yaml")["pretrain"]["iterations"] == 100  # the authors' count
+    for good in ("auto", 30, {"passes": 40}):
+        config["pretrain"]["iterations"] = good
+        wf.validate_config(config, SCHEMA, validate)
+    for bad in ("many", {"passes": 0}, {"passes": 3, "epochs": 2}):
+        config["pretrain"]["iterations"] = bad
+        with pytest.raises(SecretError, match=r"pretrain\.iterations"):
+            wf.validate_config(config, SCHEMA, validate)
+
+
 def test_profiles_set_resources_of_existing_rules():
     """A profile's per-rule resources name rules of the workflow: Snakemake ignores a stale
     name silently, so a renamed rule would run with the default memory on a cluster."""

@@ -10,7 +10,7 @@ import torch
 
 from secret_core import BRANCHES
 from secret_core.data import RandomErasingConfig, build_train_loader
-from secret_core.data.sampler import iterations_per_epoch
+from secret_core.data.sampler import iterations_per_epoch, pretrain_iterations_per_epoch
 from secret_core.data.transforms import AUTHORS_PAD
 from secret_core.device import amp_enabled
 from secret_core.engine import build_optimizer, lr_function, save_checkpoint, train_epoch
@@ -52,7 +52,17 @@ def pretrain_source(
     pids = reindex(np.array([r.pid for r in dataset.train]))
     num_ids = int(pids.max()) + 1
     labels = np.repeat(pids[:, None], len(BRANCHES), axis=1)
-    log.info("source %s: %d ids, %d images", settings["dataset"], num_ids, len(pids))
+    iterations = pretrain_iterations_per_epoch(
+        cfg["iterations"], len(pids), cfg["batch_size"], cfg["epochs"]
+    )
+    log.info(
+        "source %s: %d ids, %d images; %d epochs of %d iterations",
+        settings["dataset"],
+        num_ids,
+        len(pids),
+        int(cfg["epochs"]),
+        iterations,
+    )
     bn_images = bn_pixels = None
     if bn_summary:
         bn_dataset = open_dataset(bn_summary)
@@ -71,7 +81,7 @@ def pretrain_source(
             "width": model_cfg["width"],
             "pad": int(model_cfg.get("pad", AUTHORS_PAD)),
             "batch_size": cfg["batch_size"],
-            "iterations": cfg["iterations"],
+            "iterations": iterations,
             "num_workers": settings["num_workers"],
             "random_erasing": 0.0,
         }
@@ -98,7 +108,7 @@ def pretrain_source(
                 )
             )
         lr_fn = lr_function(
-            cfg["lr"], epoch, cfg["iterations"], cfg["lr_steps"], warmup_epochs=cfg["warmup_epochs"]
+            cfg["lr"], epoch, iterations, cfg["lr_steps"], warmup_epochs=cfg["warmup_epochs"]
         )
         stats = train_epoch(
             model,
