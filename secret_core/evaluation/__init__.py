@@ -5,8 +5,7 @@ The names below load on first use (PEP 562): an evaluate job without re-ranking 
 scipy's sparse matrices or the k-reciprocal code (~0.2 s of every evaluated epoch), nor PIL.
 """
 
-from importlib import import_module
-from typing import Any
+from secret_core.lazy import lazy_names
 
 __all__ = [
     "FEATURES",
@@ -19,20 +18,17 @@ __all__ = [
     "re_ranking",
     "re_ranking_rows",
 ]
-_HOMES = {
-    "FEATURES": "distance",
-    "feature_distance": "distance",
-    "joint_distance": "distance",
-    "pairwise_distance": "distance",
-    "evaluate_features": "features",
-    "evaluate": "metrics",
-    "draw_rank_list": "ranklist",
-    "re_ranking": "rerank",
-    "re_ranking_rows": "rerank",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _HOMES:
-        return getattr(import_module(f"secret_core.evaluation.{_HOMES[name]}"), name)
-    raise AttributeError(f"module 'secret_core.evaluation' has no attribute {name!r}")
+__getattr__ = lazy_names(
+    __name__,
+    {
+        "FEATURES": "distance",
+        "feature_distance": "distance",
+        "joint_distance": "distance",
+        "pairwise_distance": "distance",
+        "evaluate_features": "features",
+        "evaluate": "metrics",
+        "draw_rank_list": "ranklist",
+        "re_ranking": "rerank",
+        "re_ranking_rows": "rerank",
+    },
+)

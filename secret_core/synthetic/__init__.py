@@ -11,18 +11,10 @@ The names below load on first use (PEP 562): the workflow's planner reads only
 ``version.GENERATOR_VERSION`` and must not pay numpy and the renderer on every dry run.
 """
 
-from importlib import import_module
-from typing import Any
+from secret_core.lazy import lazy_names
 
 __all__ = ["DOMAIN_STYLES", "SyntheticDomainSpec", "generate_domain"]
-_HOMES = {
-    "DOMAIN_STYLES": "secret_core.synthetic.styles",
-    "SyntheticDomainSpec": "secret_core.synthetic.domain",
-    "generate_domain": "secret_core.synthetic.domain",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _HOMES:
-        return getattr(import_module(_HOMES[name]), name)
-    raise AttributeError(f"module 'secret_core.synthetic' has no attribute {name!r}")
+__getattr__ = lazy_names(
+    __name__,
+    {"DOMAIN_STYLES": "styles", "SyntheticDomainSpec": "domain", "generate_domain": "domain"},
+)
