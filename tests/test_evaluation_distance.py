@@ -66,7 +66,7 @@ def feats():
     return make(qp), make(gp), qp, gp, qc, gc
 
 
-@pytest.mark.parametrize("feature", ["global", "top", "bottom", "joint"])
+@pytest.mark.parametrize("feature", ["global", "top", "bottom", "joint", "concat"])
 def test_evaluate_features_equals_dense(feats, feature):
     qf, gf, qp, gp, qc, gc = feats
     dense = evaluate(feature_distance(qf, gf, feature, 0.7), qp, gp, qc, gc)
@@ -115,3 +115,30 @@ def test_evaluate_features_honours_the_distance(feats):
             qf, gf, qp, gp, qc, gc, feature="joint", eta=0.7, chunk_size=4, distance=metric
         )
         assert chunked["mAP"] == pytest.approx(dense["mAP"], abs=1e-12)
+
+
+def test_concat_is_the_renormalised_concatenation_by_hand():
+    # Unit parts: the joined vector has length sqrt(3) before renormalising, so its squared
+    # distance is the mean of the three squared distances.
+    q = {
+        "global": np.array([[1.0, 0.0]]),
+        "top": np.array([[1.0, 0.0]]),
+        "bottom": np.array([[0.0, 1.0]]),
+    }
+    g = {
+        "global": np.array([[0.0, 1.0]]),
+        "top": np.array([[1.0, 0.0]]),
+        "bottom": np.array([[0.0, 1.0]]),
+    }
+    # squared distances per space: 2, 0, 0 -> (2 + 0 + 0) / 3
+    assert np.allclose(feature_distance(q, g, "concat", metric="squared_euclidean"), [[2 / 3]])
+    assert np.allclose(feature_distance(q, g, "concat"), [[np.sqrt(2 / 3)]])
+
+
+def test_concat_ranks_as_eq3_at_eta_one_under_squared_euclidean(feats):
+    qf, gf, _, _, _, _ = feats
+    concat = feature_distance(qf, gf, "concat", metric="squared_euclidean")
+    joint = feature_distance(qf, gf, "joint", 1.0, metric="squared_euclidean")
+    assert np.allclose(3 * concat, joint, atol=1e-5)
+    plain = feature_distance(qf, gf, "joint", 1.0, metric="euclidean")
+    assert not np.array_equal(np.argsort(concat, axis=1), np.argsort(plain, axis=1))

@@ -10,6 +10,7 @@ from secret_core.errors import SecretError
 from secret_core.losses import (
     LossConfig,
     batch_hard_triplet,
+    branch_output,
     compute_losses,
     cross_entropy_smooth,
     soft_cross_entropy,
@@ -222,3 +223,42 @@ def test_bad_loss_settings_are_one_line_errors_naming_the_key(section, key):
         LossConfig.from_config(section, "pretrain.loss", mean_teacher="mean_teacher" in section)
     message = str(info.value)
     assert key in message and "\n" not in message
+
+
+def test_concat_trains_one_feature_with_one_classifier():
+    """naive SECRET as the paper describes it: CE on one classifier over the three BN
+    features side by side (the three classifiers' logits summed) and one triplet on the three
+    pre-BN features side by side, all on the one label set (the global column)."""
+    out = _outputs()
+    labels = torch.tensor([[0, 5, 5], [0, 5, 5], [1, 5, 5], [1, 5, 5]])  # only global is read
+    total, parts = compute_losses(out, None, labels, ["concat"], LossConfig())
+    assert set(parts) == {"concat_ce", "concat_triplet", "total"}
+    joined = torch.cat([out[b]["feat"] for b in ("global", "top", "bottom")], dim=1)
+    logits = out["global"]["logits"] + out["top"]["logits"] + out["bottom"]["logits"]
+    expected = cross_entropy_smooth(logits, labels[:, 0]) + batch_hard_triplet(
+        joined, labels[:, 0], "soft_margin"
+    )
+    assert math.isclose(total.item(), expected.item(), rel_tol=1e-6)
+    total.backward()
+    assert all(out[b]["feat"].grad is not None for b in ("global", "top", "bottom"))
+    assert all(out[b]["logits"].grad is not None for b in ("global", "top", "bottom"))
+    # a linear classifier on the joined BN features is the sum of per-block logits
+    w = [torch.randn(2, 3) for _ in range(3)]
+    bn = [torch.randn(4, 3) for _ in range(3)]
+    blocks = {
+        b: {"feat": bn[i], "logits": bn[i] @ w[i].T}
+        for i, b in enumerate(("global", "top", "bottom"))
+    }
+    one = torch.cat(bn, dim=1) @ torch.cat(w, dim=1).T
+    assert torch.allclose(branch_output(blocks, "concat")["logits"], one, atol=1e-6)
+    # with a teacher the soft terms read the teacher's joined outputs too
+    _, mt_parts = compute_losses(
+        _outputs(0), _outputs(1), labels, ["concat"], LossConfig.mean_teacher()
+    )
+    assert set(mt_parts) == {
+        "concat_ce",
+        "concat_soft_ce",
+        "concat_triplet",
+        "concat_soft_triplet",
+        "total",
+    }

@@ -78,3 +78,14 @@ def test_every_figure_renders(tmp_path, name):
     with Image.open(png) as img:
         assert img.size[0] > 300 and img.size[1] > 200
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_a_concatenation_trained_run_draws_its_concatenation_curve():
+    from secret_core.reporting.figures import epoch_series
+
+    rows = [{"epoch": 1, "global_mAP": 0.5, "concat_mAP": 0.7, "consistency": 0.9}]
+    naive = {"variant": {"loss_on": "concat"}, "epochs": rows}
+    plain = {"variant": {}, "epochs": rows}
+    assert epoch_series([naive], "global_mAP")[1].tolist() == [0.7]
+    assert epoch_series([plain], "global_mAP")[1].tolist() == [0.5]
+    assert epoch_series([naive], "consistency")[1].tolist() == [0.9]

@@ -5,7 +5,15 @@ import math
 
 import pytest
 
-from secret_core.reporting.tables import build_table, paper_results, write_table
+from secret_core.reporting.tables import (
+    TABLE_ROWS,
+    TRAINED,
+    TableRow,
+    build_table,
+    paper_results,
+    row_metrics,
+    write_table,
+)
 
 
 def summary(m_global: float, m_joint: float, start: float = 0.1) -> dict:
@@ -137,3 +145,50 @@ def test_mean_teacher_note_names_the_tasks_where_it_falls_below():
     summaries[("a", "secret_mt")] = [run(0.65)]
     assert mean_teacher_note(summaries) is None
     assert mean_teacher_note({("a", "secret_mt"): [run(0.1)]}) is None  # nothing to compare
+
+
+def test_training_set_note_gives_each_method_share_at_epoch_one_and_at_the_end():
+    from secret_core.pipeline.reports import training_set_note
+
+    def run(*trained: int, total: int = 200) -> dict:
+        epochs = [{"epoch": 0, "trained_samples": None, "num_samples": total}]
+        epochs += [
+            {"epoch": e + 1, "trained_samples": n, "num_samples": total}
+            for e, n in enumerate(trained)
+        ]
+        return {"epochs": list(reversed(epochs))}  # order in the file must not matter
+
+    summaries = {
+        ("m2d", "secret"): [run(20, 50, 60), run(32, 70, 80)],  # 10%, 16% -> 30%, 40%
+        ("m2d", "baseline"): [run(180, 190, 196)],
+        ("d2m", "secret_mt"): [run(100, 150)],  # not a compared variant
+        ("d2m", "secret"): [run(100, 150)],
+    }
+    note = training_set_note(summaries)
+    assert note is not None
+    assert "d2m: SECRET 50% → 75%; m2d: Baseline 90% → 98%, SECRET 13% → 35%." in note
+    assert training_set_note({("d2m", "secret_mt"): [run(100)]}) is None
+    assert training_set_note({("d2m", "secret"): [{"epochs": [{"epoch": 0}]}]}) is None
+
+
+def test_naive_secret_row_ranks_with_what_it_trained():
+    from secret_core.pipeline.reports import concatenation_note
+
+    def run(loss_on=None):
+        variant = {"cluster_on": "concat"} | ({"loss_on": loss_on} if loss_on else {})
+        final = {
+            "global": {"mAP": 0.50, "rank1": 0.6},
+            "concat": {"mAP": 0.70, "rank1": 0.8},
+        }
+        return {"variant": variant, "final": final}
+
+    row = TableRow("naive SECRET", "naive_secret", TRAINED)
+    assert row_metrics(run("concat"), row) == pytest.approx((70.0, 80.0))
+    assert row_metrics(run("branches"), row) == pytest.approx((50.0, 60.0))
+    assert row_metrics(run(), row) == pytest.approx((50.0, 60.0))
+    assert [r.feature for r in TABLE_ROWS["table3"] if r.variant == "naive_secret"] == [TRAINED]
+    note = concatenation_note(
+        {("m2d", "naive_secret"): [run("concat")], ("m2d", "secret"): [run()]}
+    )
+    assert note is not None and "loss_on: concat" in note and "m2d 50.0 mAP" in note
+    assert concatenation_note({("m2d", "naive_secret"): [run()]}) is None

@@ -326,3 +326,20 @@ def test_renaming_a_variant_label_reruns_only_its_summary():
         assert before == now, stage
     before = wf.stage_settings(config, variants(), "summary", base_wc)
     assert before != wf.stage_settings(config, renamed, "summary", base_wc)
+
+
+def test_loss_on_reaches_only_the_fine_tuning_of_the_variants_that_set_it():
+    """naive SECRET trains on the concatenation (``loss_on: concat``); the key is absent from
+    every other variant's params, so adding it reran no other experiment's epochs."""
+    from secret_core.pipeline.training import loss_branches
+
+    config, catalogue = load("config.yaml"), variants()
+    wc = {"setting": "uda", "task": "duke2market", "seed": "1", "epoch": "002"}
+    for name, entry in catalogue.items():
+        params = wf.stage_settings(config, catalogue, "finetune", {**wc, "variant": name})
+        if name.startswith("naive_secret"):
+            assert params["variant"]["loss_on"] == "concat"
+            assert loss_branches(params["variant"]) == ["concat"]
+        else:
+            assert "loss_on" not in params["variant"], name
+            assert loss_branches(params["variant"]) == list(entry["branches"])

@@ -11,12 +11,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from secret_core import BRANCHES
 from secret_core.device import amp_enabled, autocast, channels_last_enabled
 from secret_core.engine.ema import MeanTeacher
 from secret_core.engine.optim import set_lr
 from secret_core.errors import SecretError
-from secret_core.losses import LossConfig, compute_losses
+from secret_core.losses import LossConfig, branch_output, branch_target, compute_losses
 from secret_core.progress import progress as progress_of
 
 
@@ -154,10 +153,10 @@ def _count_correct(
     correct: dict[str, int],
     counted: dict[str, int],
 ) -> None:
-    """Training accuracy of each branch's classifier over its labelled samples."""
+    """Training accuracy of each loss branch's classifier over its labelled samples."""
     for branch in branches:
-        logits = out[branch].get("logits")
-        target = labels[:, BRANCHES.index(branch)]
+        logits = branch_output(out, branch).get("logits")
+        target = branch_target(labels, branch)
         keep = target >= 0
         if logits is None or not bool(keep.any()):
             continue

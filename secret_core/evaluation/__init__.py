@@ -9,6 +9,7 @@ from secret_core.lazy import lazy_names
 
 __all__ = [
     "FEATURES",
+    "concatenated",
     "draw_rank_list",
     "evaluate",
     "evaluate_features",
@@ -22,6 +23,7 @@ __getattr__ = lazy_names(
     __name__,
     {
         "FEATURES": "distance",
+        "concatenated": "distance",
         "feature_distance": "distance",
         "joint_distance": "distance",
         "pairwise_distance": "distance",

@@ -18,7 +18,9 @@ import numpy as np
 from secret_core import BRANCHES
 from secret_core.errors import SecretError
 
-FEATURES = (*BRANCHES, "joint")  # what evaluation can rank with: each branch, or Eq. 3
+# What evaluation can rank with: each branch, Eq. 3, or the three L2-normalised features
+# side by side (renormalised), the one representation naive SECRET trains and clusters.
+FEATURES = (*BRANCHES, "joint", "concat")
 METRICS = ("euclidean", "squared_euclidean", "cosine")
 
 
@@ -58,6 +60,19 @@ def _branch(feats: Mapping[str, np.ndarray], key: str, side: str) -> np.ndarray:
     return feats[key]
 
 
+def concatenated(feats: Mapping[str, np.ndarray], side: str = "features") -> np.ndarray:
+    """The three branch features side by side, L2-normalised again (naive SECRET's space).
+
+    Of unit-length parts, its squared Euclidean distance is (d_g^2 + d_t^2 + d_b^2) / 3, so
+    it ranks as Eq. 3 with eta = 1 under ``squared_euclidean`` (not under ``euclidean``).
+    Clustering (``pipeline.pseudo_labels``) and evaluation use this one definition.
+    """
+    parts = [np.asarray(_branch(feats, key, side), dtype=np.float32) for key in BRANCHES]
+    joined = np.concatenate(parts, axis=1)
+    joined /= np.maximum(np.linalg.norm(joined, axis=1, keepdims=True), 1e-12)
+    return joined
+
+
 def joint_distance(
     q: Mapping[str, np.ndarray],
     g: Mapping[str, np.ndarray],
@@ -79,10 +94,12 @@ def feature_distance(
     eta: float = 1.0,
     metric: str = "euclidean",
 ) -> np.ndarray:
-    """Distance for one inference feature: global, top, bottom or joint (Eq. 3 with eta),
-    ``metric`` in each space (``evaluation.distance``)."""
+    """Distance for one inference feature: global, top, bottom, joint (Eq. 3 with eta) or
+    concat (:func:`concatenated`), ``metric`` in each space (``evaluation.distance``)."""
     if feature == "joint":
         return joint_distance(q, g, eta, metric)
+    if feature == "concat":
+        return pairwise_distance(concatenated(q, "query"), concatenated(g, "gallery"), metric)
     if feature not in FEATURES:
         raise SecretError(f"inference feature '{feature}' is not one of {', '.join(FEATURES)}")
     return pairwise_distance(_branch(q, feature, "query"), _branch(g, feature, "gallery"), metric)

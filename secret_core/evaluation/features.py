@@ -8,7 +8,7 @@ import numpy as np
 
 from secret_core import BRANCHES
 from secret_core.errors import SecretError
-from secret_core.evaluation.distance import FEATURES, feature_distance
+from secret_core.evaluation.distance import FEATURES, concatenated, feature_distance
 from secret_core.evaluation.metrics import evaluate
 
 
@@ -18,6 +18,8 @@ def rerank_space(feats: Mapping[str, np.ndarray], feature: str, eta: float) -> n
     Joint: the concatenation [global, sqrt(eta) top, sqrt(eta) bottom], whose squared
     distance is d_g^2 + eta (d_t^2 + d_b^2), the squared-distance analogue of Eq. 3.
     """
+    if feature == "concat":
+        return concatenated(feats)
     if feature != "joint":
         return np.asarray(feats[feature], dtype=np.float32)
     scale = np.sqrt(max(float(eta), 0.0))
@@ -41,7 +43,7 @@ def evaluate_features(
     chunk_size: int = 256,
     distance: str = "euclidean",
 ) -> dict:
-    """Metrics of one inference feature (global, top, bottom, or joint with ``eta``).
+    """Metrics of one inference feature (global, top, bottom, joint with ``eta``, or concat).
 
     The query x gallery distance matrix is never built whole: ``evaluate`` asks for
     ``chunk_size`` query rows at a time. With ``rerank`` the rows come from k-reciprocal
@@ -51,7 +53,7 @@ def evaluate_features(
     """
     if feature not in FEATURES:
         raise SecretError(f"inference feature '{feature}' is not one of {', '.join(FEATURES)}")
-    needed = BRANCHES if feature == "joint" else (feature,)
+    needed = BRANCHES if feature in ("joint", "concat") else (feature,)
     for side, feats in (("query", query_feats), ("gallery", gallery_feats)):
         missing = [b for b in needed if b not in feats]
         if missing:

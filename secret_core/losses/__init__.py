@@ -16,6 +16,8 @@ from secret_core.losses.config import (
 )
 
 _LAZY = {
+    "branch_output": "secret_core.losses.combined",
+    "branch_target": "secret_core.losses.combined",
     "compute_losses": "secret_core.losses.combined",
     "cross_entropy_smooth": "secret_core.losses.classification",
     "soft_cross_entropy": "secret_core.losses.classification",
@@ -28,6 +30,8 @@ __all__ = [
     "TRIPLET_KINDS",
     "LossConfig",
     "batch_hard_triplet",
+    "branch_output",
+    "branch_target",
     "check_triplet",
     "compute_losses",
     "cross_entropy_smooth",

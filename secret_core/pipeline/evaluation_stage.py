@@ -17,7 +17,8 @@ from secret_core.pipeline.runner import get_logger
 def evaluate_checkpoint(
     model_path: str, data_summary: str, settings: dict[str, Any], out_path: str
 ) -> None:
-    """mAP / CMC / mINP for global, top, bottom and the joint distance over the eta sweep.
+    """mAP / CMC / mINP for global, top, bottom, the concatenation, and the joint distance
+    over the eta sweep.
 
     Features are extracted once; the joint distance (paper Eq. 3) and its eta sweep
     (Figure 6) reuse them, so no extra training or extraction is needed for those rows. The
@@ -57,6 +58,7 @@ def evaluate_checkpoint(
     metrics = {feature: run(feature) for feature in BRANCHES}
     eta = float(settings["eta"])
     metrics["joint"] = run("joint", eta)
+    metrics["concat"] = run("concat")  # naive SECRET's representation (its Table 3 row)
     sweep = {f"{e:g}": run("joint", float(e)) for e in settings.get("eta_sweep", [])}
     record = {
         "epoch": settings["run"]["epoch"],

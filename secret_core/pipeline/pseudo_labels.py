@@ -20,6 +20,7 @@ import numpy as np
 from secret_core import BRANCHES, MAX_DISTANCE
 from secret_core.clustering import choose_eps, cluster, jaccard_distance, rho_for_size
 from secret_core.errors import SecretError
+from secret_core.evaluation.distance import concatenated
 from secret_core.io import load_arrays, read_json, save_arrays, write_json
 from secret_core.pipeline.datasets import open_dataset, train_cameras, train_ground_truth
 from secret_core.pipeline.runner import get_logger
@@ -29,12 +30,11 @@ from secret_core.refinement.quality import label_accuracy, pair_quality
 
 
 def space_features(features: dict[str, np.ndarray], space: str) -> np.ndarray:
-    """The features clustered for ``space``; ``concat`` joins the three (naive SECRET)."""
+    """The features clustered for ``space``; ``concat`` joins the three (naive SECRET), as
+    its evaluation does (``evaluation.distance.concatenated``)."""
     if space != "concat":
         return np.ascontiguousarray(features[space], dtype=np.float32)
-    joined = np.concatenate([features[b] for b in BRANCHES], axis=1).astype(np.float32)
-    joined /= np.maximum(np.linalg.norm(joined, axis=1, keepdims=True), 1e-12)
-    return joined
+    return concatenated(features)
 
 
 def cluster_space(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -272,7 +273,7 @@ def finetune_epoch(
         model,
         loader,
         optimizer,
-        branches=branches,
+        branches=loss_branches(variant),
         loss_cfg=loss_cfg,
         epoch=epoch,
         lr_fn=lr_fn,
@@ -302,6 +303,14 @@ def finetune_epoch(
             **_plain(stats),
         },
     )
+
+
+def loss_branches(variant: Mapping[str, Any]) -> list[str]:
+    """What the fine-tuning losses train: each branch on its own labels, or (``loss_on:
+    concat``, naive SECRET as the paper describes it) the concatenation as one feature."""
+    if variant.get("loss_on", "branches") == "concat":
+        return ["concat"]
+    return list(variant["branches"])
 
 
 def _plain(stats: dict[str, Any]) -> dict[str, Any]:

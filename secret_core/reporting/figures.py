@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from secret_core.io import atomic_path
+from secret_core.reporting.ranking import TRAINED, ranking_feature
 
 Summaries = Sequence[Mapping]
 
@@ -23,11 +24,17 @@ Summaries = Sequence[Mapping]
 def epoch_series(
     runs: Summaries, key: str, scale: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(epochs, mean, std) of a per-epoch history column over seeds, skipping empty epochs."""
+    """(epochs, mean, std) of a per-epoch history column over seeds, skipping empty epochs.
+
+    A global-feature metric column (``global_mAP``, ``global_rank1``) reads the feature the
+    run's table row ranks with (``tables.ranking_feature``): naive SECRET's curve is its
+    concatenation's, as its Table 3 row is.
+    """
     table: dict[int, list[float]] = {}
     for run in runs:
+        column = _ranked_column(run, key)
         for row in run["epochs"]:
-            value = row.get(key)
+            value = row.get(column)
             if value is not None and np.isfinite(value):
                 table.setdefault(int(row["epoch"]), []).append(float(value) * scale)
     epochs = np.array(sorted(table), dtype=int)
@@ -35,6 +42,12 @@ def epoch_series(
     mean = np.array([v.mean() for v in values])
     std = np.array([v.std(ddof=1) if len(v) > 1 else 0.0 for v in values])
     return epochs, mean, std
+
+
+def _ranked_column(run: Mapping, key: str) -> str:
+    if key in ("global_mAP", "global_rank1"):
+        return f"{ranking_feature(run, TRAINED)}_{key.split('_', 1)[1]}"
+    return key
 
 
 def _draw(ax, x: np.ndarray, mean: np.ndarray, std: np.ndarray, label: str, **style) -> None:

@@ -76,8 +76,10 @@ FINETUNE_KEYS = (
 CLUSTER_KEYS = ("k1", "k2", "min_samples", "eps", "max_distance")
 
 
+# ``loss_on`` only where a variant sets it: a key every variant carried would change every
+# fine-tuning job's params and rerun every finished epoch.
 VARIANT_KEYS = {
-    "finetune": ("branches", "mean_teacher"),
+    "finetune": ("branches", "mean_teacher", "loss_on"),
     "refine": ("branches", "cluster_on", "refine", "use_top", "use_bottom", "labels"),
 }
 
@@ -152,7 +154,7 @@ def _stage_settings(
             **_runtime(config),
             "model": _model_settings(config, MODEL_KEYS_TRAINED),
             "run": run,
-            "variant": {key: variant[key] for key in VARIANT_KEYS["finetune"]},
+            "variant": {key: variant[key] for key in VARIANT_KEYS["finetune"] if key in variant},
             **{key: adapt[key] for key in FINETUNE_KEYS if key in adapt},
         }
         out["loss"] = _finetune_loss(adapt["loss"], variant["mean_teacher"])
