@@ -57,8 +57,9 @@ def compute_losses(
     """Total loss and its weighted parts (``<branch>_<term>`` and ``total``).
 
     A branch only sees its samples whose label (column of ``labels`` in ``BRANCHES`` order)
-    is not -1 (``concat``: the three features as one, see :func:`branch_output`); an all-ignored batch gives a zero that still backpropagates, so a training loop
-    never needs a special case. Soft terms need ``teacher_out``; terms of weight 0 are skipped.
+    is not -1 (``concat``: the three features as one, see :func:`branch_output`); an
+    all-ignored batch gives a zero that still backpropagates, so a training loop never needs
+    a special case. Soft terms need ``teacher_out``; terms of weight 0 are skipped.
     """
     total: torch.Tensor | None = None
     parts: dict[str, float] = {}
