@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from secret_core.provenance import describe
+from secret_core.reporting.ranking import TRAINED, ranking_feature
 from secret_core.reporting.tables import (
     TABLE_ROWS,
     TABLE_SETTING,
@@ -184,7 +185,7 @@ def concatenation_note(summaries: Mapping[tuple[str, str], Sequence[Mapping]]) -
     for (task, variant), runs in sorted(summaries.items()):
         if variant != "naive_secret":
             continue
-        concat = [r for r in runs if r.get("variant", {}).get("loss_on") == "concat"]
+        concat = [r for r in runs if ranking_feature(r, TRAINED) == "concat"]
         if concat:
             mean = sum(_final_map(r) for r in concat) / len(concat)
             parts.append(f"{task} {100 * mean:.1f}")

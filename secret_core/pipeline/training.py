@@ -18,6 +18,7 @@ from secret_core.engine import build_optimizer, lr_function, save_checkpoint, tr
 from secret_core.engine.ema import teacher_momentum
 from secret_core.io import load_arrays, write_json
 from secret_core.losses import LossConfig
+from secret_core.losses.combined import CONCAT
 from secret_core.modeling import compute_centroids
 from secret_core.pipeline.datasets import open_dataset, split_pixels
 from secret_core.pipeline.models import new_model, restore, runtime_device
@@ -308,8 +309,8 @@ def finetune_epoch(
 def loss_branches(variant: Mapping[str, Any]) -> list[str]:
     """What the fine-tuning losses train: each branch on its own labels, or (``loss_on:
     concat``, naive SECRET as the paper describes it) the concatenation as one feature."""
-    if variant.get("loss_on", "branches") == "concat":
-        return ["concat"]
+    if variant.get("loss_on", "branches") == CONCAT:
+        return [CONCAT]
     return list(variant["branches"])
 
 
