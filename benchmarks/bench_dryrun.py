@@ -21,17 +21,25 @@ process, jobs, ms per job, and the goal. With ``--before``, runs of the two chec
 interleaved so that a machine shared with other work slows both alike, and the per-rule job
 counts of the two are compared (they must be equal: a speed-up must not change the plan;
 ``--plan-changed`` prints both for a change that means to plan other jobs).
+
+Each case is also compared, in the same run, with Snakemake's own cost on this machine: the
+dry run of a generated workflow of about as many jobs that holds nothing of ours (chains of
+two-rule epochs, one input, one output and a shell command per job; ``floor_snakefile``).
+Machines differ by 2x and more in that floor, so the ratio and the seconds above the floor
+are what a change to this workflow moves; the goals are absolute seconds on a 2-core machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,6 +125,11 @@ def dry_run(checkout: Path, case: Case, data_root: Path, scratch: Path) -> Timin
     if overrides:
         cmd += ["--config", *overrides]
     env = {**os.environ, "PYTHONPATH": str(checkout), "PYTHONDONTWRITEBYTECODE": "1"}
+    return timed(cmd, env, f"dry run of {case.name} in {checkout}")
+
+
+def timed(cmd: list[str], env: dict[str, str], what: str) -> Timing:
+    """Run one dry run; its wall and CPU seconds and its per-rule job counts."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
@@ -124,9 +137,68 @@ def dry_run(checkout: Path, case: Case, data_root: Path, scratch: Path) -> Timin
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).splitlines()[-15:])
-        raise SystemExit(f"dry run of {case.name} in {checkout} failed:\n{tail}")
+        raise SystemExit(f"{what} failed:\n{tail}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return Timing(wall, cpu, job_counts(done.stdout + done.stderr))
+
+
+FLOOR_EPOCHS = 80  # epochs per chain in the floor workflow, as in the paper's experiments
+
+
+def floor_snakefile(jobs: int) -> str:
+    """A workflow of about ``jobs`` jobs (never fewer) with nothing of ours in it.
+
+    Chains of FLOOR_EPOCHS epochs, as many as ``jobs`` needs; each epoch is two jobs, as ours
+    (pseudo_labels, then finetune), the first reading the previous epoch's output through an
+    input function. Its dry run is what Snakemake itself costs per job on this machine:
+    start-up, DAG, printing.
+    """
+    chains = max(1, math.ceil((jobs - 1) / (2 * FLOOR_EPOCHS)))
+    return textwrap.dedent(
+        f"""\
+        wildcard_constraints:
+            epoch=r"\\d+",
+
+
+        rule all:
+            input:
+                expand("r/c{{chain}}/e{FLOOR_EPOCHS}/b", chain=range({chains})),
+
+
+        def previous(wc):
+            epoch = int(wc.epoch)
+            return f"r/c{{wc.chain}}/e{{epoch - 1}}/b" if epoch > 1 else []
+
+
+        rule a:
+            input:
+                previous,
+            output:
+                "r/c{{chain}}/e{{epoch}}/a",
+            shell:
+                "touch {{output}}"
+
+
+        rule b:
+            input:
+                "r/c{{chain}}/e{{epoch}}/a",
+            output:
+                "r/c{{chain}}/e{{epoch}}/b",
+            shell:
+                "touch {{output}}"
+        """
+    )
+
+
+def floor_dry_run(jobs: int, scratch: Path) -> Timing:
+    """The dry run of ``floor_snakefile(jobs)``, with the flags ``dry_run`` gives ours and the
+    scheduler our profile sets, in a new folder."""
+    workdir = Path(tempfile.mkdtemp(prefix="floor_", dir=scratch))
+    snakefile = workdir / "Snakefile"
+    snakefile.write_text(floor_snakefile(jobs))
+    cmd = [sys.executable, "-m", "snakemake", "all", "-n", "--quiet", "rules"]
+    cmd += ["--snakefile", str(snakefile), "--directory", str(workdir), "--scheduler", "greedy"]
+    return timed(cmd, dict(os.environ), "the floor workflow")
 
 
 def summary_line(label: str, case: Case, runs: list[Timing]) -> str:
@@ -142,6 +214,21 @@ def summary_line(label: str, case: Case, runs: list[Timing]) -> str:
     return (
         f"{case.name:14s} {label:7s} {wall:7.1f} s wall {cpu:7.1f} s CPU {jobs:7d} jobs "
         f"{per_job:6.2f} ms/job  {verdict}"
+    )
+
+
+def floor_line(case: Case, floor: list[Timing], ours: list[Timing]) -> str:
+    """The floor workflow's median wall time and ms per job, and ours against it."""
+    floor_wall = statistics.median(t.wall_s for t in floor)
+    ours_wall = statistics.median(t.wall_s for t in ours)
+    jobs = floor[0].jobs.get("total", 0)
+    ours_jobs = ours[0].jobs.get("total", 0)
+    per_job = 1000 * floor_wall / jobs if jobs else float("nan")
+    ratio = (ours_wall / ours_jobs) / (floor_wall / jobs) if jobs and ours_jobs else float("nan")
+    return (
+        f"{case.name:14s} {'floor':7s} {floor_wall:7.1f} s wall {'':13s} {jobs:7d} jobs "
+        f"{per_job:6.2f} ms/job  Snakemake alone; after: {ratio:.2f}x its cost per job, "
+        f"{ours_wall - floor_wall * ours_jobs / jobs:.1f} s above it"
     )
 
 
@@ -168,11 +255,14 @@ def main() -> None:
         data_root = stand_in_datasets(Path(tmp) / "datasets")
         for case in (CASES[name] for name in args.cases):
             runs: dict[str, list[Timing]] = {label: [] for label in checkouts}
+            floor: list[Timing] = []
             for _ in range(args.repeat):
                 for label, checkout in checkouts.items():
                     runs[label].append(dry_run(checkout, case, data_root, Path(tmp)))
+                floor.append(floor_dry_run(runs["after"][0].jobs.get("total", 1), Path(tmp)))
             for label in checkouts:
                 print(summary_line(label, case, runs[label]), flush=True)
+            print(floor_line(case, floor, runs["after"]), flush=True)
             counts = {label: timings[0].jobs for label, timings in runs.items()}
             print(f"{'':14s} jobs per rule: {counts['after']}")
             if args.before and counts["before"] != counts["after"]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from snakemake.utils import validate
 
@@ -14,7 +15,12 @@ import secret_core.workflow as wf
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_dryrun import job_counts, stand_in_datasets  # noqa: E402
+from bench_dryrun import (  # noqa: E402
+    FLOOR_EPOCHS,
+    floor_dry_run,
+    job_counts,
+    stand_in_datasets,
+)
 
 
 def test_stand_in_datasets_pass_the_up_front_check(tmp_path):
@@ -39,3 +45,11 @@ def test_job_counts_read_the_job_stats_table():
         ]
     )
     assert job_counts(output) == {"refine": 3, "all": 1, "total": 4}
+
+
+@pytest.mark.slow
+def test_floor_workflow_plans_about_the_jobs_asked(tmp_path):
+    timing = floor_dry_run(201, tmp_path)
+    # whole chains of FLOOR_EPOCHS two-job epochs, plus `all`: never fewer jobs than asked
+    assert 201 <= timing.jobs["total"] <= 201 + 2 * FLOOR_EPOCHS
+    assert set(timing.jobs) == {"a", "b", "all", "total"}
