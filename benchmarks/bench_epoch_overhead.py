@@ -66,34 +66,39 @@ def job_wall(benchmark_tsv: Path) -> float:
     return float(rows[-1]["s"])
 
 
-# Run in a fresh interpreter: one stage's call from a JSON spec (module, function, args,
-# kwargs), then the third-party top-level packages it imported (stdlib and ours left out).
-MODULES_OF_CALL = """
-import importlib, json, sys
-spec = json.loads(sys.argv[1])
-getattr(importlib.import_module(spec["module"]), spec["function"])(*spec["args"], **spec["kwargs"])
-ours = {"secret_core", "__main__"}
-tops = {name.split(".")[0] for name in sys.modules} - ours - set(sys.stdlib_module_names)
-def importable(name):  # a package on disk, not a runtime artefact of an extension module
-    spec = getattr(sys.modules.get(name), "__spec__", None)
-    return name.isidentifier() and not name.startswith("_") and spec is not None and spec.origin
-print(json.dumps(sorted(t for t in tops if importable(t))))
-"""
-
-
 def run_spec(spec: dict) -> None:
-    """Call the library function a spec names, in this process."""
+    """Call the library function a JSON-able spec names (module, function, args, kwargs)."""
     module = importlib.import_module(spec["module"])
     getattr(module, spec["function"])(*spec["args"], **spec["kwargs"])
 
 
+def loaded_third_party_packages() -> list[str]:
+    """Top-level packages this interpreter has imported that are neither the standard
+    library, nor files of this checkout, nor runtime artefacts of extension modules."""
+    found = set()
+    for name in {module.split(".")[0] for module in sys.modules} - set(sys.stdlib_module_names):
+        origin = getattr(getattr(sys.modules.get(name), "__spec__", None), "origin", None)
+        ours = origin is not None and Path(origin).resolve().is_relative_to(ROOT)
+        if name.isidentifier() and not name.startswith("_") and origin and not ours:
+            found.add(name)
+    return sorted(found)
+
+
+# A fresh interpreter: this script's module (standard library only at import), one stage's
+# call, then the packages that call imported.
+CALL_IN_FRESH_INTERPRETER = (
+    "import json, sys; sys.path.insert(0, sys.argv[1]); import bench_epoch_overhead as bench; "
+    "bench.run_spec(json.loads(sys.argv[2])); print(json.dumps(bench.loaded_third_party_packages()))"
+)
+
+
 def third_party_imports(spec: dict) -> list[str]:
     """The third-party packages a fresh interpreter imports to run ``spec``'s call."""
+    here = str(Path(__file__).resolve().parent)
     proc = subprocess.run(
-        [sys.executable, "-c", MODULES_OF_CALL, json.dumps(spec)],
+        [sys.executable, "-c", CALL_IN_FRESH_INTERPRETER, here, json.dumps(spec)],
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     if proc.returncode:
         raise SystemExit(
