@@ -60,16 +60,70 @@ def test_sampler_is_deterministic_and_seeded():
     assert list(sampler) == list(sampler)  # each pass restarts from the seed
 
 
-def test_prefers_other_cameras_then_spreads_over_cameras():
+def test_spread_prefers_other_cameras_then_spreads_over_cameras():
     labels = np.zeros(8, dtype=int)
     camids = np.array([0, 0, 0, 0, 0, 1, 2, 3])
-    sampler = PKSampler(labels, 4, 4, 40, seed=0, camids=camids)
+    sampler = PKSampler(labels, 4, 4, 40, seed=0, camids=camids, positives="spread")
     for batch in batches(sampler):
         assert len(set(camids[batch].tolist())) == 4
     # two cameras only: the anchor's camera is used once, the other fills the rest
     camids2 = np.array([0, 0, 0, 0, 1, 1, 1, 1])
-    for batch in batches(PKSampler(labels, 4, 4, 40, seed=1, camids=camids2)):
+    sampler2 = PKSampler(labels, 4, 4, 40, seed=1, camids=camids2, positives="spread")
+    for batch in batches(sampler2):
         assert sorted(np.bincount(camids2[batch], minlength=2).tolist()) == [1, 3]
+
+
+def test_authors_rule_draws_positives_only_from_the_anchors_other_cameras():
+    """One label, cameras 0 0 0 0 0 1 2 3: an anchor in camera 0 gets three of the images 5-7;
+    an anchor in camera 1 gets three of the six images outside camera 1 (no repeats: 6 >= K)."""
+    labels = np.zeros(8, dtype=int)
+    camids = np.array([0, 0, 0, 0, 0, 1, 2, 3])
+    anchors_seen = set()
+    for batch in batches(
+        PKSampler(labels, 4, 4, 200, seed=0, camids=camids, positives="other_cameras")
+    ):
+        anchor, rest = batch[0], batch[1:]
+        anchors_seen.add(int(anchor))
+        assert not np.any(camids[rest] == camids[anchor])
+        if camids[anchor] != 0:
+            assert len(set(rest.tolist())) == 3
+    assert anchors_seen == set(range(8))
+
+
+def test_authors_rule_repeats_below_k_candidates_and_falls_back_to_one_camera():
+    # anchor 0 (camera 0) has three candidates in camera 1: fewer than K = 4, so the authors
+    # draw with replacement and repeats occur; label 1 lives in one camera: its own members
+    labels = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1])
+    camids = np.array([0, 1, 1, 1, 2, 2, 2, 2, 2])
+    repeats = 0
+    for batch in batches(
+        PKSampler(labels, 4, 8, 100, seed=3, camids=camids, positives="other_cameras")
+    ):
+        for block in np.split(batch, 2):
+            anchor, rest = block[0], block[1:]
+            if labels[anchor] == 1:
+                assert anchor not in rest and set(rest.tolist()) <= {4, 5, 6, 7, 8}
+            elif anchor == 0:
+                assert set(rest.tolist()) <= {1, 2, 3}
+                repeats += len(set(rest.tolist())) < 3
+            else:
+                assert set(rest.tolist()) == {0}  # the only image outside camera 1
+    assert repeats > 0
+
+
+def test_a_label_of_one_image_repeats_it():
+    labels = np.array([0, 1, 1, 1, 1])
+    camids = np.array([0, 0, 1, 2, 3])
+    for positives in ("other_cameras", "spread"):
+        sampler = PKSampler(labels, 4, 8, 10, seed=0, camids=camids, positives=positives)
+        for batch in batches(sampler):
+            blocks = np.split(batch, 2)
+            assert any(block.tolist() == [0, 0, 0, 0] for block in blocks)
+
+
+def test_unknown_positives_rule_is_a_clear_error():
+    with pytest.raises(SecretError, match="positives must be one of other_cameras, spread"):
+        PKSampler(np.zeros(4, dtype=int), 2, 4, 1, seed=0, positives="nearest")
 
 
 def test_without_camids_instances_are_distinct_members():

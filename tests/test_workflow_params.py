@@ -67,6 +67,7 @@ EXPECTED: dict[str, set[str]] = {
     "adapt.iterations": {"finetune"},
     "adapt.batch_size": {"finetune"},
     "adapt.num_instances": {"finetune"},
+    "adapt.positives": {"finetune"},
     "adapt.lr": {"finetune"},
     "adapt.weight_decay": {"finetune"},
     "adapt.lr_steps": {"finetune"},
@@ -343,3 +344,20 @@ def test_loss_on_reaches_only_the_fine_tuning_of_the_variants_that_set_it():
         else:
             assert "loss_on" not in params["variant"], name
             assert loss_branches(params["variant"]) == list(entry["branches"])
+
+
+def test_positives_enter_params_only_away_from_the_default_rule():
+    """Epochs finished before ``positives`` existed used ``spread``: their params stay as they
+    were at that value, and the authors' ``other_cameras`` reruns pre-training and fine-tuning."""
+    catalogue = variants()
+    wc = {"setting": "uda", "task": "duke2market", "variant": "secret", "seed": "1", "epoch": "2"}
+    pre = {"seed": "1", "dataset": "synth_duke", "bn_domain": "synth_market"}
+    for rule, expected in (("spread", False), ("other_cameras", True)):
+        config = load("config.yaml")
+        config["pretrain"]["positives"] = config["adapt"]["positives"] = rule
+        finetune = wf.stage_settings(config, catalogue, "finetune", wc)
+        pretrain = wf.stage_settings(config, catalogue, "pretrain", pre)
+        assert ("positives" in finetune) is expected
+        assert ("positives" in pretrain["pretrain"]) is expected
+        if expected:
+            assert finetune["positives"] == pretrain["pretrain"]["positives"] == rule

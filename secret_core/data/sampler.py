@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
+from secret_core.data.positives import DEFAULT_POSITIVES, POSITIVES
 from secret_core.errors import SecretError
 
 # The authors' target epoch: 400 iterations x 64 images = 25,600 samples for Market-1501's
@@ -75,11 +76,20 @@ class PKSampler(torch.utils.data.Sampler[int]):
     often; a batch never repeats a label unless fewer than P labels exist, in which case the
     batch is filled by cycling through the ones there are.
 
-    Within a label the first instance is random; with ``camids`` the others come first
-    from cameras other than its camera, spread over as many cameras as possible, then from
-    its own camera. This is the authors' preference for cross-camera positives, made
-    stronger (they only avoid the first instance's camera). Labels with fewer than K
-    samples use each sample once and draw the rest with replacement.
+    Within a label the first instance (the anchor) is random; ``positives`` decides the
+    other K - 1:
+
+    - ``other_cameras``, as the authors' sampler: drawn at random from the label's members
+      in cameras other than the anchor's, and only from them while there is one; from the
+      label's other members when every member shares the anchor's camera. Drawn with
+      replacement when the pool holds fewer than K members (the authors' test, so a pool of
+      exactly K - 1 can repeat an image). A label of one image repeats it K times where the
+      authors yield it alone, which shifts their later batches off the P x K grid.
+    - ``spread``: first from the other cameras, spread over as many cameras as possible,
+      then from the anchor's own camera; each member once before any repeats. More distinct
+      images per label and never a repeat where the authors repeat one.
+
+    Without ``camids`` both draw from the label's other members.
     """
 
     def __init__(
@@ -90,8 +100,14 @@ class PKSampler(torch.utils.data.Sampler[int]):
         iterations: int,
         seed: int,
         camids: np.ndarray | None = None,
+        positives: str = DEFAULT_POSITIVES,
     ) -> None:
         labels = np.asarray(labels, dtype=np.int64).reshape(-1)
+        if positives not in POSITIVES:
+            raise SecretError(
+                f"positives must be one of {', '.join(POSITIVES)}, got {positives!r}; "
+                "fix pretrain.positives / adapt.positives in the config"
+            )
         if num_instances < 1 or batch_size < num_instances or batch_size % num_instances:
             raise SecretError(
                 f"batch_size {batch_size} must be a positive multiple of num_instances "
@@ -117,6 +133,7 @@ class PKSampler(torch.utils.data.Sampler[int]):
         self.iterations = iterations
         self.seed = seed
         self.camids = camids
+        self.positives = positives
         order = valid[np.argsort(labels[valid], kind="stable")]
         self.labels, starts = np.unique(labels[order], return_index=True)
         self.groups: list[np.ndarray] = np.split(order, starts[1:])
@@ -129,7 +146,27 @@ class PKSampler(torch.utils.data.Sampler[int]):
         return self.iterations * self.batch_size
 
     def _instances(self, members: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """K members of one label (see the class docstring for the order of preference)."""
+        """K members of one label (see the class docstring for the two rules)."""
+        if self.positives == "other_cameras":
+            return self._instances_other_cameras(members, rng)
+        return self._instances_spread(members, rng)
+
+    def _instances_other_cameras(self, members: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The anchor, then K - 1 from its label's other cameras (the authors' rule)."""
+        k = self.num_instances
+        anchor = members[rng.integers(len(members))]
+        pool = members[members != anchor]
+        if self.camids is not None:
+            other_cameras = members[self.camids[members] != self.camids[anchor]]
+            if other_cameras.size:
+                pool = other_cameras
+        if pool.size == 0:
+            return np.full(k, anchor)
+        rest = rng.choice(pool, size=k - 1, replace=bool(pool.size < k))
+        return np.concatenate([[anchor], rest])
+
+    def _instances_spread(self, members: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The anchor, then other cameras round-robin, then its own camera."""
         k = self.num_instances
         shuffled = rng.permutation(members)
         if self.camids is not None and len(shuffled) > 1:

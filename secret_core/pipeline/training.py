@@ -11,6 +11,7 @@ import torch
 
 from secret_core import BRANCHES
 from secret_core.data import RandomErasingConfig, build_train_loader
+from secret_core.data.positives import DEFAULT_POSITIVES
 from secret_core.data.sampler import iterations_per_epoch, pretrain_iterations_per_epoch
 from secret_core.data.transforms import AUTHORS_PAD
 from secret_core.device import amp_enabled
@@ -92,6 +93,7 @@ def pretrain_source(
             labels,
             pids,
             num_instances=cfg["num_instances"],
+            positives=cfg.get("positives", DEFAULT_POSITIVES),
             seed=derive_seed(seed, epoch),
             pixels=pixels,
             **loader_args,
@@ -104,6 +106,7 @@ def pretrain_source(
                     np.full((len(bn_images), len(BRANCHES)), -1, dtype=np.int64),
                     np.arange(len(bn_images)),  # every image its own label: plain random batches
                     num_instances=1,
+                    positives="spread",  # one image per label: no positives to draw
                     seed=derive_seed(seed, epoch, "bn_domain"),
                     pixels=bn_pixels,
                     **loader_args,
@@ -262,6 +265,7 @@ def finetune_epoch(
         pad=int(model_cfg.get("pad", AUTHORS_PAD)),
         batch_size=settings["batch_size"],
         num_instances=settings["num_instances"],
+        positives=settings.get("positives", DEFAULT_POSITIVES),
         iterations=iterations,
         seed=derive_seed(seed, "sampler"),
         num_workers=settings["num_workers"],

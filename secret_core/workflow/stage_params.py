@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from secret_core.data.positives import DEFAULT_POSITIVES
 from secret_core.errors import SecretError
 from secret_core.synthetic.version import GENERATOR_VERSION
 from secret_core.workflow.datasets import dataset_entry
@@ -65,6 +66,7 @@ FINETUNE_KEYS = (
     "iterations",
     "batch_size",
     "num_instances",
+    "positives",
     "lr",
     "weight_decay",
     "lr_steps",
@@ -115,7 +117,9 @@ def _stage_settings(
     result is only read, never changed, and leaves through ``canonical`` as fresh objects.
     """
     if stage == "pretrain":
-        pretrain = {k: v for k, v in config["pretrain"].items() if k != "target_bn"}
+        pretrain = _without_default_positives(
+            {k: v for k, v in config["pretrain"].items() if k != "target_bn"}
+        )
         return {
             **_runtime(config),
             "model": _model_settings(config, (*MODEL_KEYS_CREATED, "bn_groups", "pad")),
@@ -157,6 +161,7 @@ def _stage_settings(
             "variant": {key: variant[key] for key in VARIANT_KEYS["finetune"] if key in variant},
             **{key: adapt[key] for key in FINETUNE_KEYS if key in adapt},
         }
+        out = _without_default_positives(out)
         out["loss"] = _finetune_loss(adapt["loss"], variant["mean_teacher"])
         if variant["mean_teacher"]:  # the EMA momentum means nothing without a teacher
             out["momentum"] = adapt["momentum"]
@@ -180,6 +185,14 @@ def _stage_settings(
             "epochs": int(adapt["epochs"]),
         }
     raise SecretError(f"internal: no settings defined for stage '{stage}'")
+
+
+def _without_default_positives(settings: dict) -> dict:
+    """``settings`` without ``positives`` where it names the default rule, which the job then
+    uses: epochs finished before the key existed keep their params and are not rerun."""
+    if settings.get("positives") == DEFAULT_POSITIVES:
+        return {key: value for key, value in settings.items() if key != "positives"}
+    return settings
 
 
 def _finetune_loss(loss: Mapping, mean_teacher: bool) -> dict:
