@@ -66,3 +66,48 @@ def test_finetune_passes_adapt_momentum(
     with pytest.raises(_Stop):
         training.finetune_epoch(checkpoint, "f", str(labels), "d", settings, "o", "r")
     assert seen == {"with_teacher": True, "momentum": pytest.approx(expected)}
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"), [(None, "spread"), ("other_cameras", "other_cameras")]
+)
+def test_finetune_passes_adapt_positives_to_the_sampler(
+    monkeypatch, checkpoint, tmp_path, configured, expected
+):
+    """``adapt.positives`` (absent from the params at the former rule) reaches the sampler."""
+    from types import SimpleNamespace
+
+    from secret_core.data.records import Record
+
+    seen = {}
+
+    def fake_loader(*args, **kwargs):
+        seen["positives"] = kwargs["positives"]
+        raise _Stop
+
+    num = 8
+    records = [Record(f"{i}.jpg", i // 4, i % 2) for i in range(num)]
+    monkeypatch.setattr(training, "build_train_loader", fake_loader)
+    monkeypatch.setattr(training, "open_dataset", lambda _: SimpleNamespace(train=records))
+    labels, features = tmp_path / "refined.npz", tmp_path / "features.npz"
+    save_arrays(labels, **{b: np.arange(num, dtype=np.int64) // 4 for b in BRANCHES})
+    rng = np.random.default_rng(0)
+    save_arrays(features, **{b: rng.normal(size=(num, 128)).astype(np.float32) for b in BRANCHES})
+    settings = {
+        "device": "cpu",
+        "model": MODEL_CFG,
+        "run": {"setting": "uda", "task": "t", "variant": "secret", "seed": 1, "epoch": 1},
+        "variant": {"mean_teacher": False, "branches": ["global", "top", "bottom"]},
+        "iterations": 1,
+        "batch_size": 8,
+        "num_instances": 4,
+        "lr": 1e-4,
+        "weight_decay": 5e-4,
+        "lr_steps": [],
+        "num_workers": 0,
+    }
+    if configured:
+        settings["positives"] = configured
+    with pytest.raises(_Stop):
+        training.finetune_epoch(checkpoint, str(features), str(labels), "d", settings, "o", "r")
+    assert seen == {"positives": expected}

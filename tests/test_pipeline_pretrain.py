@@ -146,3 +146,36 @@ def test_a_passes_budget_sets_the_iterations_from_the_source_size(tmp_path):
     record = tmp_path / "train.json"
     pretrain_source(source, settings, str(tmp_path / "model.pt"), str(record))
     assert [e["iterations"] for e in read_json(record)["epochs"]] == [8, 8]
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"), [(None, "spread"), ("other_cameras", "other_cameras")]
+)
+def test_pretrain_positives_reach_the_source_sampler(monkeypatch, tmp_path, configured, expected):
+    """``pretrain.positives`` reaches the source batches' sampler (absent: the former rule);
+    the target batches that adapt BatchNorm have one image per label and no positives."""
+    from secret_core.pipeline import training
+
+    seen = []
+    build = training.build_train_loader
+
+    def recording(*args, **kwargs):
+        loader = build(*args, **kwargs)
+        seen.append((kwargs["num_instances"], loader.sampler.positives))
+        return loader
+
+    monkeypatch.setattr(training, "build_train_loader", recording)
+    source = domain(tmp_path, "src", "synth_a", 3)
+    pretrain = {**PRETRAIN, "positives": configured} if configured else PRETRAIN
+    settings = {
+        "device": "cpu",
+        "amp": False,
+        "num_workers": 0,
+        "model": MODEL,
+        "pretrain": pretrain,
+        "seed": 1,
+        "dataset": "src",
+        "bn_domain": "src",
+    }
+    pretrain_source(source, settings, str(tmp_path / "m.pt"), str(tmp_path / "t.json"))
+    assert seen == [(4, expected)]
