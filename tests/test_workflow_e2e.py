@@ -129,6 +129,24 @@ def test_changing_k_reruns_refinement_onwards_not_pretraining(micro_run, tmp_pat
     assert "pretrain_source" not in jobs and "prepare_dataset" not in jobs, jobs
 
 
+def test_positives_named_at_the_former_rule_rerun_nothing(micro_run, tmp_path):
+    """Runs made before ``positives`` existed used ``spread``: naming it plans no job, and the
+    authors' ``other_cameras`` reruns pre-training and every fine-tuning step."""
+    config = yaml.safe_load(MICRO.read_text())
+    for rule, reruns in (("spread", False), ("other_cameras", True)):
+        config["pretrain"]["positives"] = config["adapt"]["positives"] = rule
+        path = tmp_path / f"{rule}.yaml"
+        path.write_text(yaml.safe_dump(config))
+        result = snakemake(micro_run, "--dry-run", *TARGETS, configfile=path)
+        assert result.returncode == 0, result.stderr[-2000:]
+        jobs = planned_jobs(result.stdout + result.stderr)
+        if reruns:
+            assert jobs.get("pretrain_source", 0) > 0 and jobs.get("finetune_final", 0) > 0, jobs
+            assert "prepare_dataset" not in jobs, jobs
+        else:
+            assert not jobs, jobs
+
+
 def test_extending_epochs_plans_only_the_new_epochs(micro_run, tmp_path):
     """adapt.epochs 2 -> 3 (the authors' scripts run 50, the paper 80): finished epochs stay."""
     changed = changed_config(tmp_path, "adapt", "epochs", 3)
