@@ -26,6 +26,10 @@ wf.check_persistence_backend(workflow)
 # once, here, and each epoch rule gets its inputs and its params from one function each.
 PLAN = wf.Planner(config, VARIANTS)
 
+# The DAG's millions of long-lived objects would be swept again and again by full garbage
+# collections while Snakemake plans (about a tenth of the paper's dry run; see the module).
+wf.defer_full_collections()
+
 KEPT_EPOCHS, TEMPORARY_EPOCHS = wf.checkpoint_epochs(config)
 LAST_EPOCHS = wf.last_epochs(config)  # always kept (see checkpoint_epochs)
 KEPT_CHECKPOINT_EPOCHS = wf.epoch_pattern(

@@ -13,6 +13,7 @@ wf``; the name ``workflow`` is Snakemake's own object inside rule files).
 - ``planner``: those answers computed once per run for the rules (the DAG asks per job)
 - ``start_models``: where an experiment's start model and its shared first epoch live
 - ``outputs``: what each table and figure reads
+- ``interpreter``: collector thresholds for planning large DAGs
 - ``layout``: the path of every file; ``targets``: clear errors for unknown targets;
   ``coerce``: command-line strings to the types the schema wants
 """
@@ -34,6 +35,7 @@ from secret_core.workflow.epochs import (
     last_epochs,
     num_epochs,
 )
+from secret_core.workflow.interpreter import defer_full_collections
 from secret_core.workflow.outputs import (
     DEFAULT_K_SWEEP,
     FIGURES,
@@ -104,6 +106,7 @@ __all__ = [
     "clustered_spaces",
     "dataset_entry",
     "dataset_path",
+    "defer_full_collections",
     "epoch_pattern",
     "eval_epochs",
     "figure_experiments",
