@@ -16,7 +16,7 @@ from secret_core.data import (
     build_transforms,
     read_dataset,
 )
-from secret_core.data.transforms import random_erasing_transform
+from secret_core.data.transforms import AuthorsRandomErasing, random_erasing_transform
 from secret_core.errors import SecretError
 
 
@@ -154,18 +154,22 @@ def _erase(cfg: RandomErasingConfig, seed: int) -> tuple[torch.Tensor, torch.Ten
     return image, random_erasing_transform(cfg)(image)
 
 
-def test_random_erasing_as_the_authors():
-    cfg = RandomErasingConfig.from_config({"p": 1.0}, "adapt.random_erasing")
+@pytest.mark.parametrize("draw", ["torchvision", "authors"])
+def test_random_erasing_as_the_authors(draw):
+    cfg = RandomErasingConfig.from_config({"p": 1.0, "draw": draw}, "adapt.random_erasing")
     step = build_transforms(64, 32, True, random_erasing=cfg).transforms[-1]
-    assert (step.p, step.scale, step.ratio, step.value) == (
-        1.0,
-        cfg.area,
-        cfg.aspect_ratio,
-        [*cfg.fill],
-    )
+    if draw == "torchvision":
+        assert (step.p, step.scale, step.ratio, step.value) == (
+            1.0,
+            cfg.area,
+            cfg.aspect_ratio,
+            [*cfg.fill],
+        )
+    else:
+        assert isinstance(step, AuthorsRandomErasing) and step.cfg == cfg
     assert (cfg.area, cfg.aspect_ratio, cfg.fill) == (
         (0.02, 0.4),
-        (0.3, 3.33),
+        (0.3, 3.3333333),
         (0.485, 0.456, 0.406),
     )
     shares = []
@@ -182,6 +186,25 @@ def test_random_erasing_as_the_authors():
     # area within 2%-40% (rounding of the rectangle's sides adds a little slack)
     assert min(shares) >= 0.02 * 0.8 and max(shares) <= 0.4 * 1.2
     assert max(shares) > 0.2  # torchvision's default (up to 33%, zeros) is not what runs
+
+
+def test_authors_draw_makes_most_rectangles_tall():
+    """The authors draw the height/width ratio uniformly on [0.3, 1/0.3]: P(ratio > 1) =
+    (1/0.3 - 1) / (1/0.3 - 0.3) = 0.77; torchvision's log-uniform draw gives 0.5. On a square
+    image (no side favoured by the fit test), 1,000 seeded rectangles of each."""
+    tall = {}
+    for draw in ("authors", "torchvision"):
+        cfg = RandomErasingConfig(p=1.0, draw=draw)
+        step = random_erasing_transform(cfg)
+        torch.manual_seed(0)
+        count = 0
+        for _ in range(1000):
+            changed = (step(torch.full((3, 200, 200), 5.0)) != 5.0).any(dim=0)
+            rows, cols = torch.nonzero(changed, as_tuple=True)
+            count += int(rows.max() - rows.min()) > int(cols.max() - cols.min())
+        tall[draw] = count / 1000
+    assert abs(tall["authors"] - 0.77) < 0.04
+    assert abs(tall["torchvision"] - 0.5) < 0.05
 
 
 def test_random_erasing_p_zero_and_bad_settings():

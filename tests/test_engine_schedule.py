@@ -22,6 +22,24 @@ def test_warmup_is_linear_per_iteration_from_one_percent():
     assert values == sorted(values) and len(set(values)) == 100
 
 
+def test_authors_warmup_steps_once_per_epoch():
+    """``warmup_per: epoch`` (the authors' scheduler, stepped per epoch): epoch e (1-based)
+    runs at 0.01 (1 - a) + a with a = (e - 1) / 10, flat within the epoch; epoch 11 at base."""
+    for epoch, factor in ((1, 0.01), (2, 0.01 * 0.9 + 0.1), (6, 0.505), (10, 0.01 * 0.1 + 0.9)):
+        values = [lr_at(epoch, i, 100, BASE, warmup_epochs=10, warmup_per="epoch") for i in (0, 99)]
+        assert values[0] == values[1] == pytest.approx(factor * BASE)
+    assert lr_at(11, 0, 100, BASE, warmup_epochs=10, warmup_per="epoch") == pytest.approx(BASE)
+    # per iteration (the former rule) runs about half an epoch ahead during the warm-up
+    assert lr_at(2, 50, 100, BASE, warmup_epochs=10) > lr_at(
+        2, 50, 100, BASE, warmup_epochs=10, warmup_per="epoch"
+    )
+    assert lr_function(BASE, 2, 100, (), 10, warmup_per="epoch")(7) == pytest.approx(
+        (0.01 * 0.9 + 0.1) * BASE
+    )
+    with pytest.raises(SecretError, match="warmup_per"):
+        lr_at(1, 0, 100, BASE, warmup_epochs=10, warmup_per="step")
+
+
 def test_paper_pretraining_steps_from_epochs_41_and_71():
     assert step_multiplier(40, PAPER_STEPS) == 1.0
     assert step_multiplier(41, PAPER_STEPS) == 0.1

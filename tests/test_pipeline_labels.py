@@ -5,9 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from secret_core.errors import SecretError
 from secret_core.pipeline.pseudo_labels import branch_labels, space_features
-from secret_core.pipeline.training import training_labels
 from secret_core.refinement import reindex
+from secret_core.refinement.training_set import epoch_labels
 from secret_core.workflow.variants import load_variants, resolve_variant
 
 VARIANTS = load_variants(Path(__file__).resolve().parents[1] / "config" / "variants.yaml", {})
@@ -77,10 +78,38 @@ def test_training_set_is_the_intersection_of_used_branches():
         "top": np.array([2, -1, 2, 3, 3]),
         "bottom": np.array([-1, -1, -1, -1, -1]),
     }
-    labels = training_labels(refined, ["global", "top"])
+    labels, classes = epoch_labels(refined, ["global", "top"])
     assert labels[:, 0].tolist() == [0, -1, -1, 1, 1]
     assert labels[:, 1].tolist() == [0, -1, -1, 1, 1]
     assert (labels[:, 2] == -1).all()
+    assert np.array_equal(classes, labels)  # the former rule: classes are what trains
+
+
+def test_authors_classes_come_from_each_branch_before_the_intersection():
+    """By hand: global keeps samples 0, 1, 3, 4, 5 in clusters 7, 7, 8, 8, 9; top keeps 0, 2,
+    3, 4 (5 has no top label). The intersection trains 0, 3, 4. With ``branch`` each branch
+    numbers its own labelled samples: global has 3 classes (7 -> 0, 8 -> 1, 9 -> 2), class 2
+    with no trained sample; top has 3 (2 -> 0, 3 -> 1, 5 -> 2). Trained samples keep those
+    numbers; ``trained`` renumbers the intersection alone (2 classes each)."""
+    refined = {
+        "global": np.array([7, 7, -1, 8, 8, 9]),
+        "top": np.array([2, -1, 5, 3, 3, -1]),
+        "bottom": np.full(6, -1),
+    }
+    labels, classes = epoch_labels(refined, ["global", "top"], "branch")
+    assert classes[:, 0].tolist() == [0, 0, -1, 1, 1, 2]
+    assert classes[:, 1].tolist() == [0, -1, 2, 1, 1, -1]
+    assert labels[:, 0].tolist() == [0, -1, -1, 1, 1, -1]
+    assert labels[:, 1].tolist() == [0, -1, -1, 1, 1, -1]
+    assert (labels[:, 2] == -1).all() and (classes[:, 2] == -1).all()
+    former, former_classes = epoch_labels(refined, ["global", "top"], "trained")
+    assert np.array_equal(former, labels) and np.array_equal(former_classes, former)
+    assert former_classes[:, 0].max() == 1 and classes[:, 0].max() == 2
+
+
+def test_unknown_classes_rule_names_the_key():
+    with pytest.raises(SecretError, match=r"adapt\.classes"):
+        epoch_labels({"global": np.zeros(3, dtype=np.int64)}, ["global"], "all")
 
 
 def test_concat_space_is_normalised():

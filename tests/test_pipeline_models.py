@@ -111,3 +111,56 @@ def test_finetune_passes_adapt_positives_to_the_sampler(
     with pytest.raises(_Stop):
         training.finetune_epoch(checkpoint, str(features), str(labels), "d", settings, "o", "r")
     assert seen == {"positives": expected}
+
+
+@pytest.mark.parametrize(("configured", "expected"), [(None, [2, 2, 2]), ("branch", [3, 2, 3])])
+def test_finetune_sizes_classifiers_by_adapt_classes(
+    monkeypatch, checkpoint, tmp_path, configured, expected
+):
+    """``adapt.classes: branch`` (the authors') gives each branch a class for every cluster it
+    keeps, trained or not; the former rule (absent from the params) only the trained ones."""
+    from types import SimpleNamespace
+
+    from secret_core.data.records import Record
+
+    sizes = []
+    original = training.compute_centroids
+
+    def recording_centroids(features, labels):
+        out = original(features, labels)
+        sizes.append(int(out.shape[0]))
+        return out
+
+    def fake_loader(*args, **kwargs):
+        raise _Stop
+
+    num = 12
+    records = [Record(f"{i}.jpg", i // 4, i % 2) for i in range(num)]
+    monkeypatch.setattr(training, "compute_centroids", recording_centroids)
+    monkeypatch.setattr(training, "build_train_loader", fake_loader)
+    monkeypatch.setattr(training, "open_dataset", lambda _: SimpleNamespace(train=records))
+    groups = np.arange(num, dtype=np.int64) // 4  # three clusters of four in every branch
+    top = groups.copy()
+    top[8:] = -1  # top drops the third cluster: it trains nowhere, global and bottom keep it
+    labels, features = tmp_path / "refined.npz", tmp_path / "features.npz"
+    save_arrays(labels, **{"global": groups, "top": top, "bottom": groups})
+    rng = np.random.default_rng(0)
+    save_arrays(features, **{b: rng.normal(size=(num, 128)).astype(np.float32) for b in BRANCHES})
+    settings = {
+        "device": "cpu",
+        "model": MODEL_CFG,
+        "run": {"setting": "uda", "task": "t", "variant": "secret", "seed": 1, "epoch": 1},
+        "variant": {"mean_teacher": False, "branches": ["global", "top", "bottom"]},
+        "iterations": 1,
+        "batch_size": 8,
+        "num_instances": 4,
+        "lr": 1e-4,
+        "weight_decay": 5e-4,
+        "lr_steps": [],
+        "num_workers": 0,
+    }
+    if configured:
+        settings["classes"] = configured
+    with pytest.raises(_Stop):
+        training.finetune_epoch(checkpoint, str(features), str(labels), "d", settings, "o", "r")
+    assert sizes == expected

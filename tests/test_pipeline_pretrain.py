@@ -179,3 +179,34 @@ def test_pretrain_positives_reach_the_source_sampler(monkeypatch, tmp_path, conf
     }
     pretrain_source(source, settings, str(tmp_path / "m.pt"), str(tmp_path / "t.json"))
     assert seen == [(4, expected)]
+
+
+@pytest.mark.parametrize(("configured", "expected"), [(None, "iteration"), ("epoch", "epoch")])
+def test_pretrain_warmup_per_reaches_the_schedule(monkeypatch, tmp_path, configured, expected):
+    """``pretrain.warmup_per`` reaches the lr schedule (absent: the former rule)."""
+    from secret_core.pipeline import training
+
+    seen = []
+    build = training.lr_function
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs["warmup_per"])
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(training, "lr_function", recording)
+    source = domain(tmp_path, "src", "synth_a", 3)
+    pretrain = {**PRETRAIN, "epochs": 1}
+    if configured:
+        pretrain["warmup_per"] = configured
+    settings = {
+        "device": "cpu",
+        "amp": False,
+        "num_workers": 0,
+        "model": MODEL,
+        "pretrain": pretrain,
+        "seed": 1,
+        "dataset": "src",
+        "bn_domain": "src",
+    }
+    pretrain_source(source, settings, str(tmp_path / "m.pt"), str(tmp_path / "t.json"))
+    assert seen == [expected]

@@ -43,8 +43,13 @@ def test_omitted_new_keys_take_the_authors_defaults():
         del config[section][key]
     wf.validate_config(config, SCHEMA, validate)
     authors = load("paper.yaml")
-    for section, key in (("pretrain", "loss"), ("adapt", "loss"), ("adapt", "random_erasing")):
+    for section, key in (("pretrain", "loss"), ("adapt", "loss")):
         assert config[section][key] == authors[section][key], (section, key)
+    # every erasing value but the rectangle draw, whose default is the former rule (so that
+    # finished epochs keep their params; paper.yaml names the authors')
+    erasing = config["adapt"]["random_erasing"]
+    assert erasing.pop("draw") == "torchvision"
+    assert erasing == {k: v for k, v in authors["adapt"]["random_erasing"].items() if k != "draw"}
     assert (
         config["model"]["bn_groups"] == 1
         and config["evaluation"]["distance"] == "squared_euclidean"
@@ -67,9 +72,12 @@ def test_paper_config_has_the_authors_recipe():
     assert paper["adapt"]["random_erasing"] == {
         "p": 0.5,
         "area": [0.02, 0.4],
-        "aspect_ratio": [0.3, 3.33],
+        "aspect_ratio": [0.3, 3.3333333],
         "fill": [0.485, 0.456, 0.406],
+        "draw": "authors",
     }
+    assert paper["amp"] is False  # the authors train and extract in fp32
+    assert (paper["adapt"]["classes"], paper["adapt"]["positives"]) == ("branch", "other_cameras")
     assert paper["model"]["bn_groups"] == 4 and load("config.yaml")["model"]["bn_groups"] == 1
     assert paper["adapt"]["momentum"] == 0.999
     assert paper["evaluation"]["distance"] == "squared_euclidean"

@@ -68,6 +68,7 @@ EXPECTED: dict[str, set[str]] = {
     "adapt.batch_size": {"finetune"},
     "adapt.num_instances": {"finetune"},
     "adapt.positives": {"finetune"},
+    "adapt.classes": {"finetune"},
     "adapt.lr": {"finetune"},
     "adapt.weight_decay": {"finetune"},
     "adapt.lr_steps": {"finetune"},
@@ -361,3 +362,45 @@ def test_positives_enter_params_only_away_from_the_default_rule():
         assert ("positives" in pretrain["pretrain"]) is expected
         if expected:
             assert finetune["positives"] == pretrain["pretrain"]["positives"] == rule
+
+
+def test_classes_enter_params_only_away_from_the_former_rule():
+    """Epochs finished before ``adapt.classes`` existed used ``trained``: their params stay as
+    they were at that value, and the authors' ``branch`` reruns only fine-tuning."""
+    catalogue = variants()
+    wc = {"setting": "uda", "task": "duke2market", "variant": "secret", "seed": "1", "epoch": "2"}
+    for rule, expected in (("trained", False), ("branch", True)):
+        config = load("config.yaml")
+        config["adapt"]["classes"] = rule
+        finetune = wf.stage_settings(config, catalogue, "finetune", wc)
+        assert ("classes" in finetune) is expected
+        if expected:
+            assert finetune["classes"] == rule
+    assert load("paper.yaml")["adapt"]["classes"] == "branch"
+
+
+def test_warmup_per_enters_pretrain_params_only_away_from_the_former_rule():
+    """Source models trained before ``pretrain.warmup_per`` existed rose per iteration: their
+    params stay as they were at that value; the authors' per-epoch warm-up retrains them."""
+    pre = {"seed": "1", "dataset": "synth_duke", "bn_domain": "synth_market"}
+    for rule, expected in (("iteration", False), ("epoch", True)):
+        config = load("config.yaml")
+        config["pretrain"]["warmup_per"] = rule
+        pretrain = wf.stage_settings(config, variants(), "pretrain", pre)["pretrain"]
+        assert ("warmup_per" in pretrain) is expected
+    assert load("paper.yaml")["pretrain"]["warmup_per"] == "epoch"
+
+
+def test_erasing_draw_enters_params_only_away_from_the_former_rule():
+    """``adapt.random_erasing.draw``: torchvision's draw (the former rule) leaves the params
+    as they were; the authors' draw reruns fine-tuning."""
+    wc = {"setting": "uda", "task": "duke2market", "variant": "secret", "seed": "1", "epoch": "2"}
+    former = wf.stage_settings(load("config.yaml"), variants(), "finetune", wc)
+    for rule, expected in (("torchvision", False), ("authors", True)):
+        config = load("config.yaml")
+        config["adapt"]["random_erasing"]["draw"] = rule
+        erasing = wf.stage_settings(config, variants(), "finetune", wc)["random_erasing"]
+        assert ("draw" in erasing) is expected
+        if not expected:
+            assert erasing == former["random_erasing"]
+    assert load("paper.yaml")["adapt"]["random_erasing"]["draw"] == "authors"

@@ -7,6 +7,8 @@ stages seed it per stage.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from torchvision import transforms as T
@@ -19,6 +21,7 @@ __all__ = [
     "AUTHORS_PAD",
     "IMAGENET_MEAN",
     "IMAGENET_STD",
+    "AuthorsRandomErasing",
     "RandomErasingConfig",
     "build_transforms",
     "random_erasing_transform",
@@ -83,9 +86,44 @@ def build_transforms(
     return T.Compose(steps)
 
 
-def random_erasing_transform(cfg: RandomErasingConfig) -> T.RandomErasing:
-    """torchvision's RandomErasing with every parameter from ``cfg`` (for normalised tensors)."""
+def random_erasing_transform(cfg: RandomErasingConfig) -> T.RandomErasing | AuthorsRandomErasing:
+    """Random erasing of normalised tensors with every parameter from ``cfg``: the authors'
+    rectangle draw or torchvision's (``cfg.draw``)."""
+    if cfg.draw == "authors":
+        return AuthorsRandomErasing(cfg)
     return T.RandomErasing(p=cfg.p, scale=cfg.area, ratio=cfg.aspect_ratio, value=list(cfg.fill))
+
+
+class AuthorsRandomErasing:
+    """The authors' RandomErasing: with probability p, up to 100 tries of a rectangle of area
+    uniform in ``area`` (share of the image) and height/width ratio uniform in
+    ``aspect_ratio``, sides rounded, kept when strictly smaller than the image; its top-left
+    corner uniform over the positions where it fits. Draws come from torch's generator (the
+    authors use Python's ``random``), so the loaders' seeding covers them."""
+
+    TRIES = 100
+
+    def __init__(self, cfg: RandomErasingConfig) -> None:
+        self.cfg = cfg
+        self.fill = torch.tensor(cfg.fill, dtype=torch.float32).view(3, 1, 1)
+
+    def __call__(self, image: torch.Tensor) -> torch.Tensor:
+        if torch.rand(1).item() >= self.cfg.p:
+            return image
+        height, width = image.shape[-2:]
+        (area_lo, area_hi), (ratio_lo, ratio_hi) = self.cfg.area, self.cfg.aspect_ratio
+        for _ in range(self.TRIES):
+            target = height * width * torch.empty(1).uniform_(area_lo, area_hi).item()
+            ratio = torch.empty(1).uniform_(ratio_lo, ratio_hi).item()
+            h = round(math.sqrt(target * ratio))
+            w = round(math.sqrt(target / ratio))
+            if w < width and h < height:
+                top = int(torch.randint(0, height - h + 1, (1,)).item())
+                left = int(torch.randint(0, width - w + 1, (1,)).item())
+                image = image.clone()
+                image[..., top : top + h, left : left + w] = self.fill.to(image.dtype)
+                return image
+        return image
 
 
 class ArrayToTensor:

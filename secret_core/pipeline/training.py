@@ -23,8 +23,10 @@ from secret_core.losses.combined import CONCAT
 from secret_core.modeling import compute_centroids
 from secret_core.pipeline.datasets import open_dataset, split_pixels
 from secret_core.pipeline.models import new_model, restore, runtime_device
+from secret_core.pipeline.rules import DEFAULT_CLASSES, DEFAULT_WARMUP_PER
 from secret_core.pipeline.runner import get_logger
 from secret_core.refinement.labels import reindex
+from secret_core.refinement.training_set import epoch_labels
 from secret_core.seeding import derive_seed, seed_everything
 
 
@@ -113,7 +115,12 @@ def pretrain_source(
                 )
             )
         lr_fn = lr_function(
-            cfg["lr"], epoch, iterations, cfg["lr_steps"], warmup_epochs=cfg["warmup_epochs"]
+            cfg["lr"],
+            epoch,
+            iterations,
+            cfg["lr_steps"],
+            warmup_epochs=cfg["warmup_epochs"],
+            warmup_per=cfg.get("warmup_per", DEFAULT_WARMUP_PER),
         )
         stats = train_epoch(
             model,
@@ -163,23 +170,6 @@ def init_model(settings: dict[str, Any], model_path: str, imagenet_file: str | N
     )
 
 
-def training_labels(refined: dict[str, np.ndarray], branches: list[str]) -> np.ndarray:
-    """(N, 3) labels of this epoch's training set; -1 where a branch does not train.
-
-    As in the authors' code, a sample trains only if it keeps a label in every branch the
-    variant uses; labels are re-indexed so every branch's classes are 0..C-1 afterwards.
-    """
-    n = len(next(iter(refined.values())))
-    keep = np.ones(n, dtype=bool)
-    for branch in branches:
-        keep &= refined[branch] >= 0
-    labels = np.full((n, len(BRANCHES)), -1, dtype=np.int64)
-    for col, branch in enumerate(BRANCHES):
-        if branch in branches:
-            labels[keep, col] = reindex(refined[branch][keep])
-    return labels
-
-
 def finetune_epoch(
     model_path: str,
     features_path: str,
@@ -199,7 +189,9 @@ def finetune_epoch(
     device = runtime_device(settings)
     mean_teacher = bool(variant["mean_teacher"])
     branches = list(variant["branches"])
-    labels = training_labels(load_arrays(labels_path), branches)
+    labels, class_labels = epoch_labels(
+        load_arrays(labels_path), branches, settings.get("classes", DEFAULT_CLASSES)
+    )
     iterations = iterations_per_epoch(settings["iterations"], len(labels), settings["batch_size"])
     momentum = 0.999
     if mean_teacher:  # "auto" scales the teacher's window with the whole run's iterations
@@ -220,7 +212,7 @@ def finetune_epoch(
         if branch not in branches:
             model.set_classifier(branch, torch.zeros(0, features[branch].shape[1]))
             continue
-        centroids = compute_centroids(features[branch], labels[:, col])
+        centroids = compute_centroids(features[branch], class_labels[:, col])
         num_classes[branch] = int(centroids.shape[0])
         model.set_classifier(branch, centroids.to(device))
         if teacher is not None:

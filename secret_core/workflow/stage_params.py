@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from secret_core.data.erasing import DEFAULT_DRAW
 from secret_core.data.positives import DEFAULT_POSITIVES
 from secret_core.errors import SecretError
+from secret_core.pipeline.rules import DEFAULT_CLASSES, DEFAULT_WARMUP_PER
 from secret_core.synthetic.version import GENERATOR_VERSION
 from secret_core.workflow.datasets import dataset_entry
 from secret_core.workflow.epochs import adapt_settings
@@ -67,6 +69,7 @@ FINETUNE_KEYS = (
     "batch_size",
     "num_instances",
     "positives",
+    "classes",
     "lr",
     "weight_decay",
     "lr_steps",
@@ -117,7 +120,7 @@ def _stage_settings(
     result is only read, never changed, and leaves through ``canonical`` as fresh objects.
     """
     if stage == "pretrain":
-        pretrain = _without_default_positives(
+        pretrain = _without_former_defaults(
             {k: v for k, v in config["pretrain"].items() if k != "target_bn"}
         )
         return {
@@ -161,7 +164,7 @@ def _stage_settings(
             "variant": {key: variant[key] for key in VARIANT_KEYS["finetune"] if key in variant},
             **{key: adapt[key] for key in FINETUNE_KEYS if key in adapt},
         }
-        out = _without_default_positives(out)
+        out = _without_former_defaults(out)
         out["loss"] = _finetune_loss(adapt["loss"], variant["mean_teacher"])
         if variant["mean_teacher"]:  # the EMA momentum means nothing without a teacher
             out["momentum"] = adapt["momentum"]
@@ -187,12 +190,27 @@ def _stage_settings(
     raise SecretError(f"internal: no settings defined for stage '{stage}'")
 
 
-def _without_default_positives(settings: dict) -> dict:
-    """``settings`` without ``positives`` where it names the default rule, which the job then
-    uses: epochs finished before the key existed keep their params and are not rerun."""
-    if settings.get("positives") == DEFAULT_POSITIVES:
-        return {key: value for key, value in settings.items() if key != "positives"}
-    return settings
+# Keys added after runs existed, with the value that reproduces the former behaviour: a job's
+# params name them only away from that value, so epochs finished before a key existed keep
+# their params and are not rerun.
+FORMER_DEFAULTS = {
+    "positives": DEFAULT_POSITIVES,
+    "classes": DEFAULT_CLASSES,
+    "warmup_per": DEFAULT_WARMUP_PER,
+}
+ERASING_FORMER_DEFAULTS = {"draw": DEFAULT_DRAW}
+_ABSENT = object()  # no setting holds it: keys outside a former-defaults table always stay
+
+
+def _without_former_defaults(settings: dict, former: Mapping = FORMER_DEFAULTS) -> dict:
+    """``settings`` without the keys of ``former`` that hold their former value (which the
+    job then uses); ``random_erasing`` loses those of ERASING_FORMER_DEFAULTS alike."""
+    out = {key: value for key, value in settings.items() if former.get(key, _ABSENT) != value}
+    if isinstance(out.get("random_erasing"), Mapping):
+        out["random_erasing"] = _without_former_defaults(
+            out["random_erasing"], ERASING_FORMER_DEFAULTS
+        )
+    return out
 
 
 def _finetune_loss(loss: Mapping, mean_teacher: bool) -> dict:

@@ -1,0 +1,19 @@
+"""Names of recipe rules that became config keys after runs existed (no numpy, no torch: the
+workflow's params code reads them too).
+
+Each has the authors' rule and the one this pipeline used before; a job whose params do not
+name the key uses the former (``DEFAULT_*``), and job params leave the key out at that value,
+so that epochs finished before the key existed are not rerun for a setting they already used.
+"""
+
+from __future__ import annotations
+
+# Which samples define each branch's classes in a target epoch (adapt.classes; see
+# secret_core.refinement.training_set). ``branch`` is the authors' generate_pseudo_dataset.
+CLASSES = ("branch", "trained")
+DEFAULT_CLASSES = "trained"
+
+# When the source warm-up rises (pretrain.warmup_per; see secret_core.engine.schedule).
+# ``epoch`` is the authors' WarmupMultiStepLR, stepped once per epoch.
+WARMUP_PER = ("epoch", "iteration")
+DEFAULT_WARMUP_PER = "iteration"
