@@ -52,6 +52,33 @@ def test_batch_hard_triplet_by_hand():
     assert math.isclose(float(batch_hard_triplet(POINTS, CLASSES)), soft, rel_tol=1e-5)
 
 
+def test_lone_anchor_is_its_own_positive_as_the_authors():
+    """Points 0, 1 (class 0), 3, 6 (class 1) and 10 (class 2): the anchor at 10 has no
+    positive. ``drop`` averages the other four anchors, whose (d_ap, d_an) are (1, 3), (1, 2),
+    (3, 2) and (3, 4) by hand; ``self`` (the authors') adds the lone one with d_ap =
+    sqrt(1e-12) (its clamped distance to itself) and d_an = 4, over five anchors."""
+    points = torch.tensor([[0.0], [1.0], [3.0], [6.0], [10.0]])
+    classes = torch.tensor([0, 0, 1, 1, 2])
+    kept = [math.log1p(math.exp(ap - an)) for ap, an in ((1, 3), (1, 2), (3, 2), (3, 4))]
+    lone = math.log1p(math.exp(1e-6 - 4.0))
+    dropped = batch_hard_triplet(points, classes, "soft_margin", None, "drop")
+    assert math.isclose(float(dropped), sum(kept) / 4, rel_tol=1e-5)
+    authors = batch_hard_triplet(points, classes, "soft_margin", None, "self")
+    assert math.isclose(float(authors), (sum(kept) + lone) / 5, rel_tol=1e-5)
+    # the soft triplet with the teacher equal to the student: the lone anchor adds the
+    # entropy of softmax(d_ap, d_an) at (1e-6, 4) to the mean
+    soft_self = soft_triplet(points, points, classes, "self")
+    soft_drop = soft_triplet(points, points, classes, "drop")
+    p = torch.softmax(torch.tensor([1e-6, 4.0]), 0)
+    entropy = float(-(p * p.log()).sum())
+    assert math.isclose(float(soft_self), (4 * float(soft_drop) + entropy) / 5, rel_tol=1e-4)
+    cfg = LossConfig.from_config({"triplet": {"lone_anchors": "self"}}, "adapt.loss")
+    assert cfg.lone_anchors == "self"
+    assert LossConfig.from_config({}, "adapt.loss").lone_anchors == "drop"
+    with pytest.raises(SecretError, match=r"adapt\.loss\.triplet\.lone_anchors"):
+        LossConfig.from_config({"triplet": {"lone_anchors": "keep"}}, "adapt.loss")
+
+
 def test_hinge_and_soft_margin_differ_and_margin_is_explicit():
     # far apart classes: the hinge is satisfied (0), the soft margin still pulls (> 0)
     far = torch.tensor([[0.0], [0.1], [10.0], [10.1]])

@@ -43,8 +43,13 @@ def test_omitted_new_keys_take_the_authors_defaults():
         del config[section][key]
     wf.validate_config(config, SCHEMA, validate)
     authors = load("paper.yaml")
-    for section, key in (("pretrain", "loss"), ("adapt", "loss")):
-        assert config[section][key] == authors[section][key], (section, key)
+    for section in ("pretrain", "adapt"):
+        # every loss value but lone_anchors, whose default is the former rule (as draw below)
+        loss = config[section]["loss"]
+        assert loss["triplet"].pop("lone_anchors") == "drop"
+        paper_loss = authors[section]["loss"]
+        assert paper_loss["triplet"].pop("lone_anchors") == "self"
+        assert loss == paper_loss, section
     # every erasing value but the rectangle draw, whose default is the former rule (so that
     # finished epochs keep their params; paper.yaml names the authors')
     erasing = config["adapt"]["random_erasing"]
@@ -61,7 +66,7 @@ def test_paper_config_has_the_authors_recipe():
     paper = load("paper.yaml")
     for stage in ("pretrain", "adapt"):
         loss = paper[stage]["loss"]
-        assert loss["triplet"] == {"kind": "soft_margin", "weight": 1.0}
+        assert loss["triplet"] == {"kind": "soft_margin", "weight": 1.0, "lone_anchors": "self"}
         assert (loss["ce"], loss["label_smoothing"]) == (1.0, 0.1)
     assert paper["adapt"]["loss"]["mean_teacher"] == {
         "ce": 0.5,
@@ -324,7 +329,8 @@ def test_nested_command_line_strings_become_the_numbers_the_schema_wants():
     assert config["adapt"]["eps"] == 0.5 and config["adapt"]["lr_steps"] == [[2, 0.1]]
     assert config["amp"] is False and config["evaluation"]["rerank"] is True
     assert config["evaluation"]["eta"] == 0.5 and config["evaluation"]["eta_sweep"] == [0.0, 1.5]
-    assert config["pretrain"]["loss"]["triplet"] == {"kind": "hinge", "margin": 0.3, "weight": 2}
+    triplet = config["pretrain"]["loss"]["triplet"]
+    assert triplet == {"kind": "hinge", "margin": 0.3, "weight": 2, "lone_anchors": "drop"}
     assert config["seeds"] == [1, 2]
 
 

@@ -404,3 +404,20 @@ def test_erasing_draw_enters_params_only_away_from_the_former_rule():
         if not expected:
             assert erasing == former["random_erasing"]
     assert load("paper.yaml")["adapt"]["random_erasing"]["draw"] == "authors"
+
+
+def test_lone_anchors_enter_params_only_away_from_the_former_rule():
+    """``loss.triplet.lone_anchors``: dropping them (the former rule) leaves the params of
+    pre-training and fine-tuning as they were; the authors' ``self`` reruns both."""
+    wc = {"setting": "uda", "task": "duke2market", "variant": "secret", "seed": "1", "epoch": "2"}
+    pre = {"seed": "1", "dataset": "synth_duke", "bn_domain": "synth_market"}
+    for rule, expected in (("drop", False), ("self", True)):
+        config = load("config.yaml")
+        config["pretrain"]["loss"]["triplet"]["lone_anchors"] = rule
+        config["adapt"]["loss"]["triplet"]["lone_anchors"] = rule
+        finetune = wf.stage_settings(config, variants(), "finetune", wc)["loss"]["triplet"]
+        pretrain = wf.stage_settings(config, variants(), "pretrain", pre)["pretrain"]
+        assert ("lone_anchors" in finetune) is expected
+        assert ("lone_anchors" in pretrain["loss"]["triplet"]) is expected
+    paper = load("paper.yaml")
+    assert {paper[s]["loss"]["triplet"]["lone_anchors"] for s in ("pretrain", "adapt")} == {"self"}

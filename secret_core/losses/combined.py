@@ -74,7 +74,7 @@ def compute_losses(
             terms["ce"] = cfg.ce * cross_entropy_smooth(logits, target, cfg.label_smoothing)
         if cfg.triplet:
             terms["triplet"] = cfg.triplet * batch_hard_triplet(
-                out["feat"], target, cfg.triplet_kind, cfg.margin
+                out["feat"], target, cfg.triplet_kind, cfg.margin, cfg.lone_anchors
             )
         if teacher_out is not None:
             ref = branch_output(teacher_out, branch)
@@ -84,7 +84,7 @@ def compute_losses(
                 )
             if cfg.soft_triplet:
                 terms["soft_triplet"] = cfg.soft_triplet * soft_triplet(
-                    out["feat"], ref["feat"], target
+                    out["feat"], ref["feat"], target, cfg.lone_anchors
                 )
         for name, value in terms.items():
             parts[f"{branch}_{name}"] = float(value.detach())

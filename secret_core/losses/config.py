@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from secret_core.errors import SecretError
+from secret_core.pipeline.rules import DEFAULT_LONE_ANCHORS, LONE_ANCHORS
 
 TRIPLET_KINDS: tuple[str, ...] = ("soft_margin", "hinge")
 # The authors' fine-tuning mix with a teacher: (1 - a) CE + a soft CE with a = 0.5, and
@@ -23,7 +24,7 @@ AUTHORS_MEAN_TEACHER: dict[str, float] = {
     "soft_triplet": 0.8,
 }
 _LOSS_KEYS = ("ce", "label_smoothing", "triplet", "mean_teacher")
-_TRIPLET_KEYS = ("kind", "margin", "weight")
+_TRIPLET_KEYS = ("kind", "margin", "weight", "lone_anchors")
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,16 @@ class LossConfig:
     label_smoothing: float = 0.1
     triplet_kind: str = "soft_margin"
     margin: float | None = None
+    lone_anchors: str = DEFAULT_LONE_ANCHORS
     key: str = "loss"
 
     def __post_init__(self) -> None:
         check_triplet(self.triplet_kind, self.margin, f"{self.key}.triplet")
+        if self.lone_anchors not in LONE_ANCHORS:
+            raise SecretError(
+                f"config key '{self.key}.triplet.lone_anchors': one of "
+                f"{', '.join(LONE_ANCHORS)} (self: the authors'), got {self.lone_anchors!r}"
+            )
         names = {"triplet": "triplet.weight"}
         for name in ("ce", "triplet", "soft_ce", "soft_triplet"):
             value = getattr(self, name)
@@ -106,6 +113,7 @@ class LossConfig:
             label_smoothing=float(loss.get("label_smoothing", 0.1)),
             triplet_kind=str(triplet.get("kind", "soft_margin")),
             margin=None if triplet.get("margin") is None else float(triplet["margin"]),
+            lone_anchors=str(triplet.get("lone_anchors", DEFAULT_LONE_ANCHORS)),
             key=key,
         )
 

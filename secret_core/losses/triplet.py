@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from secret_core.losses.classification import zero_like_graph
 from secret_core.losses.config import check_triplet
+from secret_core.pipeline.rules import DEFAULT_LONE_ANCHORS
 
 
 def euclidean(x: torch.Tensor) -> torch.Tensor:
@@ -23,13 +24,19 @@ def euclidean(x: torch.Tensor) -> torch.Tensor:
 
 
 def hardest_pairs(
-    dist: torch.Tensor, labels: torch.Tensor
+    dist: torch.Tensor, labels: torch.Tensor, lone_anchors: str = DEFAULT_LONE_ANCHORS
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """For each anchor: the farthest positive and the closest negative (indices), and which
-    anchors have both (others are left out of the loss)."""
+    anchors have both (others are left out of the loss).
+
+    ``lone_anchors: self`` (the authors' ``_batch_hard``) counts each anchor among its own
+    positives, so an anchor whose label has no other image in the batch is its own hardest
+    positive (distance ~0) and stays in the loss; ``drop`` leaves such anchors out.
+    """
     same = labels[:, None] == labels[None, :]
     eye = torch.eye(len(labels), dtype=torch.bool, device=labels.device)
-    pos_mask, neg_mask = same & ~eye, ~same
+    pos_mask = same if lone_anchors == "self" else same & ~eye
+    neg_mask = ~same
     d = dist.detach()
     big = d.max() + 1.0
     pos_idx = torch.where(pos_mask, d, -big).argmax(dim=1)
@@ -38,7 +45,9 @@ def hardest_pairs(
     return pos_idx, neg_idx, valid
 
 
-def _mine(features: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, ...] | None:
+def _mine(
+    features: torch.Tensor, labels: torch.Tensor, lone_anchors: str = DEFAULT_LONE_ANCHORS
+) -> tuple[torch.Tensor, ...] | None:
     """Batch-hard mining shared by both triplet losses: (distances among the labelled samples,
     row indices, hardest positive and negative per anchor, which anchors have both, the
     labelled mask), or None when no anchor has both (the loss is then a graph-connected 0)."""
@@ -47,7 +56,7 @@ def _mine(features: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, .
         return None
     labels = labels[keep]
     dist = euclidean(features[keep])
-    pos_idx, neg_idx, valid = hardest_pairs(dist, labels)
+    pos_idx, neg_idx, valid = hardest_pairs(dist, labels, lone_anchors)
     if not valid.any():
         return None
     rows = torch.arange(len(labels), device=labels.device)
@@ -59,6 +68,7 @@ def batch_hard_triplet(
     labels: torch.Tensor,
     kind: str = "soft_margin",
     margin: float | None = None,
+    lone_anchors: str = DEFAULT_LONE_ANCHORS,
 ) -> torch.Tensor:
     """Batch-hard triplet loss over the anchors that have a positive and a negative.
 
@@ -66,7 +76,7 @@ def batch_hard_triplet(
     ``hinge``: max(0, d_ap - d_an + margin). Samples labelled -1 are ignored.
     """
     check_triplet(kind, margin)
-    mined = _mine(features, labels)
+    mined = _mine(features, labels, lone_anchors)
     if mined is None:
         return zero_like_graph(features)
     dist, rows, pos_idx, neg_idx, valid, _ = mined
@@ -77,7 +87,10 @@ def batch_hard_triplet(
 
 
 def soft_triplet(
-    features: torch.Tensor, teacher_features: torch.Tensor, labels: torch.Tensor
+    features: torch.Tensor,
+    teacher_features: torch.Tensor,
+    labels: torch.Tensor,
+    lone_anchors: str = DEFAULT_LONE_ANCHORS,
 ) -> torch.Tensor:
     """The student's softmax over (d_ap, d_an) matched to the teacher's at the same pairs
     (mined on the student), as in mutual mean teaching; the teacher is detached.
@@ -85,7 +98,7 @@ def soft_triplet(
     It transfers the teacher's relative confidence in each triplet instead of a hard
     ordering, which tolerates pseudo-label noise better than the margin loss.
     """
-    mined = _mine(features, labels)
+    mined = _mine(features, labels, lone_anchors)
     if mined is None:
         return zero_like_graph(features)
     dist, rows, pos_idx, neg_idx, valid, keep = mined

@@ -17,3 +17,10 @@ DEFAULT_CLASSES = "trained"
 # ``epoch`` is the authors' WarmupMultiStepLR, stepped once per epoch.
 WARMUP_PER = ("epoch", "iteration")
 DEFAULT_WARMUP_PER = "iteration"
+
+# A batch-hard triplet anchor whose label has no other image in the batch (loss.triplet.
+# lone_anchors; see secret_core.losses.triplet). ``self`` is the authors' _batch_hard: the
+# anchor is its own hardest positive (distance ~0) and stays in the mean; ``drop`` leaves it
+# out of the mean.
+LONE_ANCHORS = ("self", "drop")
+DEFAULT_LONE_ANCHORS = "drop"

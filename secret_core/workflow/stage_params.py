@@ -13,7 +13,11 @@ from typing import Any
 from secret_core.data.erasing import DEFAULT_DRAW
 from secret_core.data.positives import DEFAULT_POSITIVES
 from secret_core.errors import SecretError
-from secret_core.pipeline.rules import DEFAULT_CLASSES, DEFAULT_WARMUP_PER
+from secret_core.pipeline.rules import (
+    DEFAULT_CLASSES,
+    DEFAULT_LONE_ANCHORS,
+    DEFAULT_WARMUP_PER,
+)
 from secret_core.synthetic.version import GENERATOR_VERSION
 from secret_core.workflow.datasets import dataset_entry
 from secret_core.workflow.epochs import adapt_settings
@@ -123,6 +127,8 @@ def _stage_settings(
         pretrain = _without_former_defaults(
             {k: v for k, v in config["pretrain"].items() if k != "target_bn"}
         )
+        if isinstance(pretrain.get("loss"), Mapping):
+            pretrain["loss"] = _triplet_without_former_defaults(pretrain["loss"])
         return {
             **_runtime(config),
             "model": _model_settings(config, (*MODEL_KEYS_CREATED, "bn_groups", "pad")),
@@ -199,6 +205,7 @@ FORMER_DEFAULTS = {
     "warmup_per": DEFAULT_WARMUP_PER,
 }
 ERASING_FORMER_DEFAULTS = {"draw": DEFAULT_DRAW}
+TRIPLET_FORMER_DEFAULTS = {"lone_anchors": DEFAULT_LONE_ANCHORS}
 _ABSENT = object()  # no setting holds it: keys outside a former-defaults table always stay
 
 
@@ -213,6 +220,15 @@ def _without_former_defaults(settings: dict, former: Mapping = FORMER_DEFAULTS) 
     return out
 
 
+def _triplet_without_former_defaults(loss: Mapping) -> dict:
+    """``loss`` whose ``triplet`` lacks the keys of TRIPLET_FORMER_DEFAULTS at their former
+    value (see FORMER_DEFAULTS)."""
+    triplet = loss.get("triplet")
+    if not isinstance(triplet, Mapping):
+        return dict(loss)
+    return {**loss, "triplet": _without_former_defaults(triplet, TRIPLET_FORMER_DEFAULTS)}
+
+
 def _finetune_loss(loss: Mapping, mean_teacher: bool) -> dict:
     """The part of ``adapt.loss`` a fine-tuning job reads (see ``LossConfig.from_config``):
     with a teacher its four ``mean_teacher`` weights replace ``ce`` and ``triplet.weight``."""
@@ -223,7 +239,7 @@ def _finetune_loss(loss: Mapping, mean_teacher: bool) -> dict:
         out["mean_teacher"] = loss.get("mean_teacher", {})
     else:
         out["ce"] = loss.get("ce", 1.0)
-    out["triplet"] = triplet
+    out["triplet"] = _without_former_defaults(triplet, TRIPLET_FORMER_DEFAULTS)
     return out
 
 
