@@ -36,6 +36,23 @@ class _Stop(Exception):
     pass
 
 
+def _secret_settings() -> dict:
+    """Fine-tuning params of a SECRET epoch (one iteration of 8) at the former rules."""
+    return {
+        "device": "cpu",
+        "model": MODEL_CFG,
+        "run": {"setting": "uda", "task": "t", "variant": "secret", "seed": 1, "epoch": 1},
+        "variant": {"mean_teacher": False, "branches": ["global", "top", "bottom"]},
+        "iterations": 1,
+        "batch_size": 8,
+        "num_instances": 4,
+        "lr": 1e-4,
+        "weight_decay": 5e-4,
+        "lr_steps": [],
+        "num_workers": 0,
+    }
+
+
 @pytest.mark.parametrize(
     ("momentum", "epochs", "expected"),
     [(0.95, None, 0.95), ("auto", 12, 1 - 32 / (12 * 44))],  # 44 = ceil(2 x 700 / 32)
@@ -93,19 +110,7 @@ def test_finetune_passes_adapt_positives_to_the_sampler(
     save_arrays(labels, **{b: np.arange(num, dtype=np.int64) // 4 for b in BRANCHES})
     rng = np.random.default_rng(0)
     save_arrays(features, **{b: rng.normal(size=(num, 128)).astype(np.float32) for b in BRANCHES})
-    settings = {
-        "device": "cpu",
-        "model": MODEL_CFG,
-        "run": {"setting": "uda", "task": "t", "variant": "secret", "seed": 1, "epoch": 1},
-        "variant": {"mean_teacher": False, "branches": ["global", "top", "bottom"]},
-        "iterations": 1,
-        "batch_size": 8,
-        "num_instances": 4,
-        "lr": 1e-4,
-        "weight_decay": 5e-4,
-        "lr_steps": [],
-        "num_workers": 0,
-    }
+    settings = _secret_settings()
     if configured:
         settings["positives"] = configured
     with pytest.raises(_Stop):
@@ -146,19 +151,7 @@ def test_finetune_sizes_classifiers_by_adapt_classes(
     save_arrays(labels, **{"global": groups, "top": top, "bottom": groups})
     rng = np.random.default_rng(0)
     save_arrays(features, **{b: rng.normal(size=(num, 128)).astype(np.float32) for b in BRANCHES})
-    settings = {
-        "device": "cpu",
-        "model": MODEL_CFG,
-        "run": {"setting": "uda", "task": "t", "variant": "secret", "seed": 1, "epoch": 1},
-        "variant": {"mean_teacher": False, "branches": ["global", "top", "bottom"]},
-        "iterations": 1,
-        "batch_size": 8,
-        "num_instances": 4,
-        "lr": 1e-4,
-        "weight_decay": 5e-4,
-        "lr_steps": [],
-        "num_workers": 0,
-    }
+    settings = _secret_settings()
     if configured:
         settings["classes"] = configured
     with pytest.raises(_Stop):

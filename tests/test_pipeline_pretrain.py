@@ -167,16 +167,7 @@ def test_pretrain_positives_reach_the_source_sampler(monkeypatch, tmp_path, conf
     monkeypatch.setattr(training, "build_train_loader", recording)
     source = domain(tmp_path, "src", "synth_a", 3)
     pretrain = {**PRETRAIN, "positives": configured} if configured else PRETRAIN
-    settings = {
-        "device": "cpu",
-        "amp": False,
-        "num_workers": 0,
-        "model": MODEL,
-        "pretrain": pretrain,
-        "seed": 1,
-        "dataset": "src",
-        "bn_domain": "src",
-    }
+    settings = _cpu_settings(pretrain)
     pretrain_source(source, settings, str(tmp_path / "m.pt"), str(tmp_path / "t.json"))
     assert seen == [(4, expected)]
 
@@ -198,7 +189,14 @@ def test_pretrain_warmup_per_reaches_the_schedule(monkeypatch, tmp_path, configu
     pretrain = {**PRETRAIN, "epochs": 1}
     if configured:
         pretrain["warmup_per"] = configured
-    settings = {
+    settings = _cpu_settings(pretrain)
+    pretrain_source(source, settings, str(tmp_path / "m.pt"), str(tmp_path / "t.json"))
+    assert seen == [expected]
+
+
+def _cpu_settings(pretrain: dict) -> dict:
+    """Params of a pretrain_source job on the CPU for ``pretrain`` (source src, seed 1)."""
+    return {
         "device": "cpu",
         "amp": False,
         "num_workers": 0,
@@ -208,5 +206,3 @@ def test_pretrain_warmup_per_reaches_the_schedule(monkeypatch, tmp_path, configu
         "dataset": "src",
         "bn_domain": "src",
     }
-    pretrain_source(source, settings, str(tmp_path / "m.pt"), str(tmp_path / "t.json"))
-    assert seen == [expected]
