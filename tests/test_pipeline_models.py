@@ -36,6 +36,16 @@ class _Stop(Exception):
     pass
 
 
+def _epoch_inputs(tmp_path, refined: dict) -> tuple:
+    """An epoch's refined labels and seeded random 128-d features of as many samples."""
+    labels, features = tmp_path / "refined.npz", tmp_path / "features.npz"
+    save_arrays(labels, **refined)
+    num = len(next(iter(refined.values())))
+    rng = np.random.default_rng(0)
+    save_arrays(features, **{b: rng.normal(size=(num, 128)).astype(np.float32) for b in BRANCHES})
+    return labels, features
+
+
 def _secret_settings() -> dict:
     """Fine-tuning params of a SECRET epoch (one iteration of 8) at the former rules."""
     return {
@@ -106,10 +116,9 @@ def test_finetune_passes_adapt_positives_to_the_sampler(
     records = [Record(f"{i}.jpg", i // 4, i % 2) for i in range(num)]
     monkeypatch.setattr(training, "build_train_loader", fake_loader)
     monkeypatch.setattr(training, "open_dataset", lambda _: SimpleNamespace(train=records))
-    labels, features = tmp_path / "refined.npz", tmp_path / "features.npz"
-    save_arrays(labels, **{b: np.arange(num, dtype=np.int64) // 4 for b in BRANCHES})
-    rng = np.random.default_rng(0)
-    save_arrays(features, **{b: rng.normal(size=(num, 128)).astype(np.float32) for b in BRANCHES})
+    labels, features = _epoch_inputs(
+        tmp_path, {b: np.arange(num, dtype=np.int64) // 4 for b in BRANCHES}
+    )
     settings = _secret_settings()
     if configured:
         settings["positives"] = configured
@@ -147,10 +156,7 @@ def test_finetune_sizes_classifiers_by_adapt_classes(
     groups = np.arange(num, dtype=np.int64) // 4  # three clusters of four in every branch
     top = groups.copy()
     top[8:] = -1  # top drops the third cluster: it trains nowhere, global and bottom keep it
-    labels, features = tmp_path / "refined.npz", tmp_path / "features.npz"
-    save_arrays(labels, **{"global": groups, "top": top, "bottom": groups})
-    rng = np.random.default_rng(0)
-    save_arrays(features, **{b: rng.normal(size=(num, 128)).astype(np.float32) for b in BRANCHES})
+    labels, features = _epoch_inputs(tmp_path, {"global": groups, "top": top, "bottom": groups})
     settings = _secret_settings()
     if configured:
         settings["classes"] = configured
