@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import resource
 import threading
 import time
@@ -49,6 +50,33 @@ def measure(fn: Callable[[], Any]) -> tuple[Any, float, float]:
         result = fn()
         seconds = time.perf_counter() - start
     return result, seconds, mem.added_mib
+
+
+def fresh_memory_ms_per_mib(mib: int = 256) -> float:
+    """Milliseconds per MiB to write anonymous memory the process never had: the kernel's
+    page faults and zeroing (about 0.2 ms on an ordinary Linux host). A VM whose memory the
+    hypervisor backs lazily, page by page, pays 10-40x that on every first touch, which
+    then dominates any step that writes a large result."""
+    start = time.perf_counter()
+    block = np.ones(mib * 2**20 // 8)
+    seconds = time.perf_counter() - start
+    del block
+    return 1000.0 * seconds / mib
+
+
+def keep_memory_backed(gib: float) -> float:
+    """Write ``gib`` GiB once and keep it in the process (glibc told not to use mmap for
+    large blocks nor to give freed memory back), so that later allocations reuse pages
+    already backed: the steps' seconds are then their compute, not the hypervisor's page
+    faults. Resident-memory readings are meaningless afterwards. Returns the seconds spent."""
+    libc = ctypes.CDLL("libc.so.6")
+    m_trim_threshold, m_mmap_max = -1, -4  # glibc's mallopt parameter numbers
+    libc.mallopt(m_mmap_max, 0)
+    libc.mallopt(m_trim_threshold, 2**31 - 1)
+    start = time.perf_counter()
+    block = np.ones(int(gib * 2**30) // 8)
+    del block
+    return time.perf_counter() - start
 
 
 def process_peak_mib() -> float:

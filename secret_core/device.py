@@ -77,6 +77,7 @@ THREAD_ENV_VARS: tuple[str, ...] = (
     "OPENBLAS_NUM_THREADS",
     "VECLIB_MAXIMUM_THREADS",
     "NUMEXPR_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
 )
 
 
@@ -86,8 +87,9 @@ def configure_threads(threads: int | None) -> None:
     Importing torch costs seconds and most of a GiB, so this never imports it: clustering,
     refinement and report jobs need only numpy, faiss, scipy and scikit-learn. The
     environment variables bind libraries loaded later (and child processes); threadpoolctl
-    bounds the BLAS/OpenMP pools already loaded; faiss and torch are bounded only when the
-    stage has already imported them (torch stages import it at module level, before this).
+    bounds the BLAS/OpenMP pools already loaded; faiss, numba and torch are bounded only
+    when the stage has already imported them (torch stages import it at module level, before
+    this; the clustering step imports numba only at Market-1501 size, after this).
     """
     if not threads or threads <= 0:
         return
@@ -103,6 +105,9 @@ def configure_threads(threads: int | None) -> None:
     faiss = sys.modules.get("faiss")
     if faiss is not None and hasattr(faiss, "omp_set_num_threads"):
         faiss.omp_set_num_threads(n)
+    numba = sys.modules.get("numba")
+    if numba is not None:  # its pool is sized at import (NUMBA_NUM_THREADS) and never grows
+        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(n)

@@ -390,3 +390,62 @@ def test_sums_that_could_round_take_the_sorted_path(monkeypatch):
     dist = overlap_module.jaccard_from_encoding(v)
     assert _stored(dist, 0, 70) == 0.0 and _stored(dist, 70, 0) == 0.0
     assert (dist != dist.T).nnz == 0
+
+
+@pytest.mark.parametrize("max_distance", [1.0, 0.9])
+def test_compiled_kernel_equals_numpy_scatter_bitwise(monkeypatch, max_distance):
+    """The numba kernel walks each row's columns into a dense accumulator on the job's
+    threads; with exact sums its pairs and float32 distances are the numpy path's bits, for
+    real encodings with duplicated samples, a random one with a duplicated row and explicit
+    zeros, on one thread and on two."""
+    import numba
+
+    from secret_core.clustering.encoding import encode, query_expand
+    from secret_core.clustering.neighbours import expanded_sets
+
+    base = blobs(450, 16, 26, 0.5, seed=5)
+    feats = np.concatenate([base, base[[0, 1, 7, 7]]])
+    sims, rank = knn(feats, 20, device="cpu")
+    real = query_expand(encode(feats, expanded_sets(rank, 20), sims, rank), rank, 6)
+    rand = _encoding(300, 300, 15, seed=11).tolil()
+    rand[250] = rand[10]
+    rand = rand.tocsr()
+    rand.data[::37] = 0.0  # explicit zeros: no overlap, distance 1, not stored
+    threads = numba.get_num_threads()
+    try:
+        for v in (real, rand):
+            numpy_path = overlap_module.jaccard_from_encoding(
+                v, max_distance=max_distance, compiled=False
+            )
+            for n_threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+                numba.set_num_threads(n_threads)
+                compiled = overlap_module.jaccard_from_encoding(
+                    v, max_distance=max_distance, compiled=True
+                )
+                assert _same_bits(compiled, numpy_path)
+    finally:
+        numba.set_num_threads(threads)
+
+
+def test_size_decides_the_compiled_kernel(monkeypatch):
+    """Small encodings stay on numpy (no numba import for a demo-size job); from
+    COMPILED_FROM_TRIPLES triples on, exact sums go to the kernel, and inexact ones never."""
+    import secret_core.clustering.compiled_overlap as compiled_module
+
+    calls = []
+    kernel = compiled_module.compiled_jaccard
+
+    def spy(*args, **kwargs):
+        calls.append(args[0].shape[0])
+        return kernel(*args, **kwargs)
+
+    monkeypatch.setattr(compiled_module, "compiled_jaccard", spy)
+    v = _encoding(120, 120, 10, seed=3)
+    small = overlap_module.jaccard_from_encoding(v)
+    assert calls == []
+    monkeypatch.setattr(overlap_module, "COMPILED_FROM_TRIPLES", 1)
+    large = overlap_module.jaccard_from_encoding(v)
+    assert calls == [120] and _same_bits(small, large)
+    monkeypatch.setattr(overlap_module, "_sums_are_exact", lambda *_: False)
+    overlap_module.jaccard_from_encoding(v)
+    assert calls == [120]

@@ -110,9 +110,9 @@ snakemake = SimpleNamespace(log=[{str(tmp_path / "cluster.log")!r}], threads=1, 
 run_stage(snakemake, cluster_space, features_path={str(tmp_path / "features.npz")!r},
           eps_from=[], settings={settings!r}, labels_path={str(tmp_path / "labels.npy")!r},
           stats_path={str(tmp_path / "stats.json")!r})
-print(json.dumps({{'torch': 'torch' in sys.modules}}))
+print(json.dumps({{'torch': 'torch' in sys.modules, 'numba': 'numba' in sys.modules}}))
 """
-    assert _fresh(code) == {"torch": False}
+    assert _fresh(code) == {"torch": False, "numba": False}  # numba: Market-size steps only
     assert np.load(tmp_path / "labels.npy").max() >= 1
 
 
@@ -121,6 +121,20 @@ def test_torch_stage_threads_are_bounded() -> None:
     code = (
         "import json, torch\nfrom secret_core.device import configure_threads\n"
         "configure_threads(1)\nprint(json.dumps({'threads': torch.get_num_threads()}))"
+    )
+    assert _fresh(code) == {"threads": 1}
+
+
+@pytest.mark.parametrize("numba_first", (True, False))
+def test_numba_threads_are_bounded(numba_first: bool) -> None:
+    """The compiled Jaccard kernel runs on the job's threads, whether numba was loaded
+    before the bound (set_num_threads) or after it (NUMBA_NUM_THREADS)."""
+    bound = "from secret_core.device import configure_threads\nconfigure_threads(1)\n"
+    load = "import numba\n"
+    code = (
+        "import json\n"
+        + (load + bound if numba_first else bound + load)
+        + "print(json.dumps({'threads': numba.get_num_threads()}))"
     )
     assert _fresh(code) == {"threads": 1}
 
