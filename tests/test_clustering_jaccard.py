@@ -331,6 +331,21 @@ def test_bad_parameters_raise():
         jaccard_distance(FEATURES[:10], chunk_size=0, device="cpu")
 
 
+def _encodings_with_duplicates() -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """A real encoding of blobs with duplicated samples, and a random one with a duplicated
+    row: identical rows must come out exactly 0 on every path."""
+    from secret_core.clustering.encoding import encode, query_expand
+    from secret_core.clustering.neighbours import expanded_sets
+
+    base = blobs(450, 16, 26, 0.5, seed=5)
+    feats = np.concatenate([base, base[[0, 1, 7, 7]]])
+    sims, rank = knn(feats, 20, device="cpu")
+    real = query_expand(encode(feats, expanded_sets(rank, 20), sims, rank), rank, 6)
+    rand = _encoding(300, 300, 15, seed=11).tolil()
+    rand[250] = rand[10]
+    return real, rand.tocsr()
+
+
 def _both_paths(monkeypatch, v: sp.csr_matrix, **kwargs) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """The distance by the scatter path (sums exact) and by the sorted path, forced."""
     assert overlap_module._sums_are_exact(v, overlap_module._fast_row_sums(v))
@@ -354,17 +369,7 @@ def test_scatter_path_equals_sorted_path_bitwise(monkeypatch, max_distance):
     """When every float64 sum is exact, adding minima in column order (bincount) gives the
     very bits that the value-sorted sums give: real encodings with duplicated samples, and
     random ones with duplicated rows, under several block shapes."""
-    from secret_core.clustering.encoding import encode, query_expand
-    from secret_core.clustering.neighbours import expanded_sets
-
-    base = blobs(450, 16, 26, 0.5, seed=5)
-    feats = np.concatenate([base, base[[0, 1, 7, 7]]])
-    sims, rank = knn(feats, 20, device="cpu")
-    real = query_expand(encode(feats, expanded_sets(rank, 20), sims, rank), rank, 6)
-    rand = _encoding(300, 300, 15, seed=11).tolil()
-    rand[250] = rand[10]
-    rand = rand.tocsr()
-    for v in (real, rand):
+    for v in _encodings_with_duplicates():
         for budget, max_rows in [(1 << 18, 4096), (997, 13)]:
             monkeypatch.setattr(overlap_module, "SUM_BUDGET", budget)
             monkeypatch.setattr(overlap_module, "PAIR_BUDGET", max(budget, 1 << 10))
@@ -397,19 +402,10 @@ def test_compiled_kernel_equals_numpy_scatter_bitwise(monkeypatch, max_distance)
     """The numba kernel walks each row's columns into a dense accumulator on the job's
     threads; with exact sums its pairs and float32 distances are the numpy path's bits, for
     real encodings with duplicated samples, a random one with a duplicated row and explicit
-    zeros, on one thread and on two."""
+    zeros, in one block or many, on one thread and on two."""
     import numba
 
-    from secret_core.clustering.encoding import encode, query_expand
-    from secret_core.clustering.neighbours import expanded_sets
-
-    base = blobs(450, 16, 26, 0.5, seed=5)
-    feats = np.concatenate([base, base[[0, 1, 7, 7]]])
-    sims, rank = knn(feats, 20, device="cpu")
-    real = query_expand(encode(feats, expanded_sets(rank, 20), sims, rank), rank, 6)
-    rand = _encoding(300, 300, 15, seed=11).tolil()
-    rand[250] = rand[10]
-    rand = rand.tocsr()
+    real, rand = _encodings_with_duplicates()
     rand.data[::37] = 0.0  # explicit zeros: no overlap, distance 1, not stored
     threads = numba.get_num_threads()
     try:
@@ -417,12 +413,15 @@ def test_compiled_kernel_equals_numpy_scatter_bitwise(monkeypatch, max_distance)
             numpy_path = overlap_module.jaccard_from_encoding(
                 v, max_distance=max_distance, compiled=False
             )
-            for n_threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
-                numba.set_num_threads(n_threads)
-                compiled = overlap_module.jaccard_from_encoding(
-                    v, max_distance=max_distance, compiled=True
-                )
-                assert _same_bits(compiled, numpy_path)
+            # one block, then blocks of a few rows (and single rows above the budget)
+            for budget in (1 << 22, 3000):
+                monkeypatch.setattr(overlap_module, "PAIR_BUDGET", budget)
+                for n_threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+                    numba.set_num_threads(n_threads)
+                    compiled = overlap_module.jaccard_from_encoding(
+                        v, max_distance=max_distance, compiled=True
+                    )
+                    assert _same_bits(compiled, numpy_path)
     finally:
         numba.set_num_threads(threads)
 

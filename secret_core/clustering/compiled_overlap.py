@@ -21,28 +21,31 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
+Arrays = tuple[np.ndarray, ...]
+"""Sparse matrices and outputs go to the kernels as tuples of arrays (numba takes tuples)."""
+
 
 @numba.njit(cache=True, nogil=True)
 def _rows(
-    indptr: np.ndarray,
-    indices: np.ndarray,
-    data: np.ndarray,
-    col_indptr: np.ndarray,
-    col_rows: np.ndarray,
-    col_data: np.ndarray,
+    rows_of: Arrays,
+    columns_of: Arrays,
     row_sums: np.ndarray,
     max_distance: float,
     first: int,
     last: int,
     sums: np.ndarray,
-    offsets: np.ndarray,
-    counts: np.ndarray,
-    partners: np.ndarray,
-    distances: np.ndarray,
+    out: Arrays,
 ) -> None:
-    """Rows [first, last): each row's kept partners (ascending) and float32 distances,
-    written from ``offsets[row]`` on, their number into ``counts[row]``. ``sums`` is this
-    run's accumulator (N zeros), left zero after each row."""
+    """Rows [first, last) of V: each row's kept partners (ascending) and float32 distances.
+
+    ``rows_of`` is V as CSR (indptr, indices, data), ``columns_of`` as CSC (indptr, row
+    indices, data); ``sums`` is this run's accumulator (N zeros, left zero after each row);
+    ``out`` = (offsets, counts, partners, distances): a row writes from ``offsets[row]`` on
+    and puts its number of pairs into ``counts[row]``.
+    """
+    indptr, indices, data = rows_of
+    col_indptr, col_rows, col_data = columns_of
+    offsets, counts, partners, distances = out
     n = row_sums.shape[0]
     for row in range(first, last):
         for entry in range(indptr[row], indptr[row + 1]):
@@ -75,35 +78,36 @@ def _rows(
 
 @numba.njit(parallel=True, cache=True, nogil=True)
 def _all_rows(
-    indptr: np.ndarray,
-    indices: np.ndarray,
-    data: np.ndarray,
-    col_indptr: np.ndarray,
-    col_rows: np.ndarray,
-    col_data: np.ndarray,
+    rows_of: Arrays,
+    columns_of: Arrays,
     row_sums: np.ndarray,
     max_distance: float,
     blocks: np.ndarray,
     capacity: np.ndarray,
     chunks: int,
-    counts: np.ndarray,
-    partners: np.ndarray,
-    distances: np.ndarray,
+    result: Arrays,
 ) -> int:
-    """Blocks of rows [blocks[b], blocks[b + 1]) one after another. A block's rows are split
-    into ``chunks`` runs that go in parallel, each row writing into a scratch buffer at its
-    upper bound ``capacity[row]`` (row offsets from the block's first row); the block's
-    pairs are then appended to ``partners`` / ``distances`` in CSR order. The scratch is
+    """Blocks of rows [blocks[b], blocks[b + 1]) one after another; returns the pair count.
+
+    A block's rows are split into ``chunks`` runs that go in parallel, each row writing
+    into a scratch buffer at its upper bound ``capacity[row]``; the block's pairs are then
+    appended to ``result`` = (counts, partners, distances) in CSR order. The scratch is
     reused by every block and the output is written only where pairs land, so the pages
-    touched are the result's plus one block's. Returns the number of pairs."""
+    touched are the result's plus one block's.
+    """
+    counts, partners, distances = result
     n = row_sums.shape[0]
     sums = np.zeros((chunks, n), dtype=np.float64)
     offsets = np.zeros(n + 1, dtype=np.int64)
     most = 0
     for b in range(blocks.shape[0] - 1):
         most = max(most, capacity[blocks[b] : blocks[b + 1]].sum())
-    scratch_partners = np.empty(most, dtype=partners.dtype)
-    scratch_distances = np.empty(most, dtype=np.float32)
+    scratch = (
+        offsets,
+        counts,
+        np.empty(most, dtype=partners.dtype),
+        np.empty(most, dtype=np.float32),
+    )
     at = 0
     for b in range(blocks.shape[0] - 1):
         start, stop = blocks[b], blocks[b + 1]
@@ -112,73 +116,51 @@ def _all_rows(
             offsets[row + 1] = offsets[row] + capacity[row]
         rows = stop - start
         for chunk in numba.prange(chunks):
-            _rows(
-                indptr,
-                indices,
-                data,
-                col_indptr,
-                col_rows,
-                col_data,
-                row_sums,
-                max_distance,
-                start + rows * chunk // chunks,
-                start + rows * (chunk + 1) // chunks,
-                sums[chunk],
-                offsets,
-                counts,
-                scratch_partners,
-                scratch_distances,
-            )
+            first = start + rows * chunk // chunks
+            last = start + rows * (chunk + 1) // chunks
+            _rows(rows_of, columns_of, row_sums, max_distance, first, last, sums[chunk], scratch)
         for row in range(start, stop):
             source = offsets[row]
             for k in range(counts[row]):
-                partners[at] = scratch_partners[source + k]
-                distances[at] = scratch_distances[source + k]
+                partners[at] = scratch[2][source + k]
+                distances[at] = scratch[3][source + k]
                 at += 1
     return at
 
 
 def compiled_jaccard(
     v: sp.csr_matrix,
-    col_indptr: np.ndarray,
-    col_rows: np.ndarray,
-    col_values: np.ndarray,
+    columns: Arrays,
     row_sums: np.ndarray,
     row_capacity: np.ndarray,
+    blocks: list[int],
     max_distance: float,
-    block_capacity: int,
 ) -> sp.csr_matrix:
     """The sparse Jaccard distance of ``overlap.jaccard_from_encoding``, bitwise, when every
-    sum is exact. ``row_capacity``: an upper bound of each row's pairs (its triples, at most
-    N); blocks hold at most ``block_capacity`` of them (a larger row is a block of its own).
-    The output is allocated at the bound but only the pages written are backed by memory,
-    and the final shrink gives the tail back, as in the numpy path."""
+    sum is exact.
+
+    ``columns``: V column-major as (indptr, row indices, float32 values). ``row_capacity``:
+    an upper bound of each row's pairs (its triples, at most N); ``blocks``: row boundaries
+    of the blocks handled one after another (their capacity bounds the scratch). The output
+    is allocated at the bound but only the pages written are backed by memory, and the
+    final shrink gives the tail back, as in the numpy path.
+    """
     n = v.shape[0]
     capacity = row_capacity.astype(np.int64)
-    before = np.concatenate(([0], np.cumsum(capacity)))
-    blocks = [0]
-    while blocks[-1] < n:
-        stop = int(np.searchsorted(before, before[blocks[-1]] + block_capacity, "right")) - 1
-        blocks.append(min(max(stop, blocks[-1] + 1), n))
-    index_dtype = np.int32 if before[-1] < np.iinfo(np.int32).max else np.int64
+    total_capacity = int(capacity.sum())
+    index_dtype = np.int32 if total_capacity < np.iinfo(np.int32).max else np.int64
     counts = np.zeros(n, dtype=np.int64)
-    partners = np.empty(int(before[-1]), dtype=index_dtype)
-    distances = np.empty(int(before[-1]), dtype=np.float32)
+    partners = np.empty(total_capacity, dtype=index_dtype)
+    distances = np.empty(total_capacity, dtype=np.float32)
     total = _all_rows(
-        v.indptr.astype(np.int64, copy=False),
-        v.indices,
-        v.data,
-        col_indptr,
-        col_rows,
-        col_values,
+        (v.indptr.astype(np.int64, copy=False), v.indices, v.data),
+        columns,
         row_sums,
         float(max_distance),
         np.asarray(blocks, dtype=np.int64),
         capacity,
         max(1, min(n, 4 * numba.get_num_threads())),
-        counts,
-        partners,
-        distances,
+        (counts, partners, distances),
     )
     partners.resize(total, refcheck=False)
     distances.resize(total, refcheck=False)

@@ -329,13 +329,11 @@ def jaccard_from_encoding(
         capacity = np.minimum(np.diff(at_row), n)  # one pair per triple, n partners at most
         return compiled_jaccard(
             v,
-            columns.indptr,
-            columns.rows,
-            columns.values,
+            (columns.indptr, columns.rows, columns.values),
             row_sums,
             capacity,
+            _block_bounds(v, at_row, n),  # PAIR_BUDGET triples also bound the scratch
             max_distance,
-            block_capacity=PAIR_BUDGET,
         )
     if exact:
         block = _scatter_block
