@@ -59,7 +59,7 @@ was 20-30% slower at N = 12,936 and 32,621); still 8 rows a block at N = 32,621.
 
 COMPILED_FROM_TRIPLES = 1 << 24
 """Triples from which exact sums go through the compiled kernel: below, the numpy scatter
-path takes under a quarter of a second and a job would pay numba's import and first call
+path takes at most about a quarter of a second and a job would pay numba's import and first call
 (0.3 s) for little. At Market-1501 size (55 million triples on the benchmark's blobs) the
 kernel took 0.53 s on one thread and 0.29 s on two, against 0.88 s for the numpy path."""
 
