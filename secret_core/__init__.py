@@ -13,9 +13,11 @@ BRANCHES: tuple[str, str, str] = ("global", "top", "bottom")
 """The three feature spaces of the multi-branch model, in the order used everywhere."""
 
 MAX_DISTANCE: float = 1.0
-"""The one default Jaccard cut (``adapt.max_distance``): 1 stores every pair below 1, exact.
+"""The one default Jaccard cap (``adapt.max_distance``): 1 caps nothing, exact.
 
-Used by ``jaccard_distance``, ``jaccard_from_encoding``, ``choose_eps`` and the cluster
+``jaccard_distance`` and ``jaccard_from_encoding`` store every pair below it; a clustering
+step stores at most those, and only the ones eps and DBSCAN read (``clustering.cut``).
+Used by those functions, ``choose_eps``, ``clustering_distance`` and the cluster
 stage (``workflow.epochs.adapt_settings``); the schema documents it but sets no
 default of its own, so a config without the key gets exactly this. Two different defaults
 once made the stage cut the matrix at 0.95 while eps assumed an exact one (eps silently too

@@ -2,11 +2,11 @@
 
 scikit-learn's DBSCAN with ``metric="precomputed"`` treats the stored entries of a sparse
 matrix as the only candidate neighbours and keeps those with distance <= eps, a sample
-counting as its own neighbour. Our graph stores exactly the pairs with distance < 1 (zeros
-included), so for 0 < eps < 1 the neighbourhoods, and hence the labels, equal those of the
-dense matrix. Before handing the graph over, it is cut down to the entries <= eps: that changes
-no neighbourhood but spares scikit-learn from copying and re-sorting every row of a graph that
-holds ~80 million mostly useless pairs at MSMT17 size.
+counting as its own neighbour. A graph that stores every pair at or below eps (zeros
+included; ``cut.cut_for_eps`` says how far it must reach) gives, for 0 < eps < 1, the
+neighbourhoods, and hence the labels, of the dense matrix. Before handing the graph over, it
+is cut down to the entries <= eps: that changes no neighbourhood but spares scikit-learn from
+copying and re-sorting rows of pairs it would never use.
 """
 
 from __future__ import annotations
@@ -15,16 +15,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from secret_core.clustering.checks import check_distance
+from secret_core.clustering.cut import cut_for_eps, largest_at_most
 from secret_core.clustering.jaccard import jaccard_distance
 from secret_core.errors import SecretError
-
-
-def _largest_at_most(value: float, dtype: np.dtype) -> np.floating:
-    """The threshold t of ``dtype`` with (x <= t) == (float64(x) <= value) for every x of
-    ``dtype``, so that a float32 graph is cut exactly where the dense float64 matrix of the
-    same values would be (float32(0.3) is above 0.3)."""
-    t = np.asarray(value, dtype=dtype)[()]
-    return np.nextafter(t, dtype.type(-np.inf)) if float(t) > value else t
 
 
 def neighbourhood_graph(distance: sp.csr_matrix, eps: float) -> sp.csr_matrix:
@@ -32,7 +25,7 @@ def neighbourhood_graph(distance: sp.csr_matrix, eps: float) -> sp.csr_matrix:
     dist = distance.tocsr()
     if not np.issubdtype(dist.dtype, np.floating):
         dist = dist.astype(np.float64)
-    threshold = _largest_at_most(eps, dist.dtype)
+    threshold = largest_at_most(eps, dist.dtype)
     kept = np.flatnonzero(dist.data <= threshold)
     indptr = np.searchsorted(kept, dist.indptr).astype(dist.indices.dtype)
     return sp.csr_matrix(
@@ -64,7 +57,7 @@ def cluster(
     if distance is None:
         if features is None:
             raise SecretError("cluster needs features or a precomputed distance")
-        distance = jaccard_distance(features, k1, k2, device=device)
+        distance = jaccard_distance(features, k1, k2, device=device, max_distance=cut_for_eps(eps))
     n = None if features is None else len(features)
     graph = neighbourhood_graph(check_distance(distance, n), eps)
     # Imported here: scikit-learn costs ~1.5 s of start-up, and the torch stages that import

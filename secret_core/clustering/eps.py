@@ -62,6 +62,23 @@ def choose_eps(
     padding with 1s would return a silently wrong eps (0.855 instead of 0.789 on one
     reproduced case); that raises instead.
     """
+    eps, top, stored = eps_if_stored(distance_csr, rho, max_distance=max_distance)
+    if eps is None:
+        raise SecretError(
+            f"eps with rho (adapt.rho) {rho} averages the {top} smallest non-zero distances "
+            f"but only {stored} are stored below max_distance (adapt.max_distance) "
+            f"{max_distance}; set adapt.max_distance: {MAX_DISTANCE:g} (stores every pair), "
+            "lower adapt.rho, or set adapt.eps to a number"
+        )
+    return eps
+
+
+def eps_if_stored(
+    distance_csr: sp.spmatrix, rho: float, *, max_distance: float = MAX_DISTANCE
+) -> tuple[float | None, int, int]:
+    """:func:`choose_eps`'s (eps, values it averages, values stored among them), with eps
+    None where a matrix cut below 1 stores too few values to know it (``cut`` then computes
+    a matrix that reaches further)."""
     dist = check_distance(distance_csr)
     n = dist.shape[0]
     rho = float(rho)
@@ -100,15 +117,11 @@ def choose_eps(
     if smallest.size > top:
         smallest = np.partition(smallest, top - 1)[:top]
     if smallest.size == top:
-        return math.fsum(smallest.tolist()) / top
+        return math.fsum(smallest.tolist()) / top, top, top
     if max_distance < 1.0:
-        raise SecretError(
-            f"eps with rho (adapt.rho) {rho} averages the {top} smallest non-zero distances "
-            f"but only {smallest.size} are stored below max_distance (adapt.max_distance) "
-            f"{max_distance}; set adapt.max_distance: {MAX_DISTANCE:g} (stores every pair), "
-            "lower adapt.rho, or set adapt.eps to a number"
-        )
-    return (math.fsum(smallest.tolist()) + (top - smallest.size)) / top  # the rest: unstored 1s
+        return None, top, int(smallest.size)
+    rest = top - smallest.size  # unstored pairs: exactly 1
+    return (math.fsum(smallest.tolist()) + rest) / top, top, int(smallest.size)
 
 
 def rho_for_size(num_samples: int, neighbours: float) -> float:

@@ -51,14 +51,26 @@ def jaccard_distance(
     smallest rho share of the distances lies below it, and raises otherwise when told the
     cut (its ``max_distance`` argument).
     """
+    max_distance = check_max_distance(max_distance)
+    v = reciprocal_encoding(features, k1, k2, device=device, chunk_size=chunk_size)
+    return jaccard_from_encoding(v, int(chunk_size), max_distance)
+
+
+def reciprocal_encoding(
+    features: np.ndarray, k1: int = 30, k2: int = 6, *, device: str = "auto", chunk_size: int = 4096
+) -> sp.csr_matrix:
+    """The query-expanded k-reciprocal encoding V whose rows' overlaps give the distance.
+
+    Everything of :func:`jaccard_distance` before the sum of minima, apart so that one
+    encoding can serve several passes over it (``cut.clustering_distance`` reads a sample
+    of its rows before the whole).
+    """
     feats = check_features(features)
     if int(k1) < 1 or int(k2) < 1:
         raise SecretError(f"Jaccard distance needs k1 >= 1 and k2 >= 1, got k1={k1}, k2={k2}")
-    max_distance = check_max_distance(max_distance)
     if int(chunk_size) < 1:
         raise SecretError(f"chunk_size must be a positive number of rows, got {chunk_size}")
     sims, rank = knn(feats, int(k1), device=device, chunk_size=int(chunk_size))
     v = encode(feats, expanded_sets(rank, int(k1)), sims, rank)
     del sims
-    v = query_expand(v, rank, int(k2))
-    return jaccard_from_encoding(v, int(chunk_size), max_distance)
+    return query_expand(v, rank, int(k2))

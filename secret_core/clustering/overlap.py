@@ -85,6 +85,11 @@ def _block_bounds(v: sp.csr_matrix, at_row: np.ndarray, max_rows: int) -> list[i
     return bounds
 
 
+def _first_rows(bounds: list[int], last: int) -> list[int]:
+    """Block boundaries cut at row ``last``: the blocks that cover rows [0, last)."""
+    return [b for b in bounds if b < last] + [last]
+
+
 def _ascending_sums(bits: np.ndarray, firsts: np.ndarray) -> np.ndarray:
     """Float64 sums of segments of float32 values (given as bits, each segment ascending).
 
@@ -300,6 +305,7 @@ def jaccard_from_encoding(
     max_rows: int = 4096,
     max_distance: float = MAX_DISTANCE,
     compiled: bool | None = None,
+    rows: int | None = None,
 ) -> sp.csr_matrix:
     """Sparse N x N float32 Jaccard distance of the rows of ``v`` (rows summing to 1).
 
@@ -313,16 +319,20 @@ def jaccard_from_encoding(
     ``compiled``: whether exact sums go through the numba kernel
     (:mod:`secret_core.clustering.compiled_overlap`, bitwise the same result, on the job's
     threads); None decides by size, from COMPILED_FROM_TRIPLES triples on.
+
+    ``rows``: compute only rows [0, rows) against all N (the others are left empty), for a
+    look at the distances of a sample (``cut.cut_for_rho`` puts a random sample first).
     """
     max_distance = check_max_distance(max_distance)
     v = v.tocsr().astype(np.float32, copy=False)
     n = v.shape[0]
+    last = n if rows is None else min(max(int(rows), 0), n)
     columns = _Columns.of(v)
     row_sums = _fast_row_sums(v)
     at_row = _triples_before(v, columns.sizes)
     exact = _sums_are_exact(v, row_sums)
     if compiled is None:
-        compiled = int(at_row[-1]) >= COMPILED_FROM_TRIPLES
+        compiled = int(at_row[last]) >= COMPILED_FROM_TRIPLES
     if exact and compiled:
         from secret_core.clustering.compiled_overlap import compiled_jaccard
 
@@ -332,7 +342,7 @@ def jaccard_from_encoding(
             (columns.indptr, columns.rows, columns.values),
             row_sums,
             capacity,
-            _block_bounds(v, at_row, n),  # PAIR_BUDGET triples also bound the scratch
+            _first_rows(_block_bounds(v, at_row, n), last),  # PAIR_BUDGET bounds the scratch
             max_distance,
         )
     if exact:
@@ -342,8 +352,9 @@ def jaccard_from_encoding(
         block = _block
         row_sums = _row_sums(v)
         max_rows = max(1, min(int(max_rows), (1 << 32) // max(n, 1)))  # key(i, j) fits 32 bits
-    bounds = _block_bounds(v, at_row, max_rows)
-    starts, stops = np.array(bounds[:-1]), np.array(bounds[1:])
+    bounds = _first_rows(_block_bounds(v, at_row, max_rows), last)
+    starts = np.array(bounds[:-1], dtype=np.int64)
+    stops = np.array(bounds[1:], dtype=np.int64)
     capacity = int(np.minimum(at_row[stops] - at_row[starts], (stops - starts) * n).sum())
     index_dtype = np.int32 if capacity < np.iinfo(np.int32).max else np.int64
     indptr = np.zeros(n + 1, dtype=index_dtype)
@@ -356,7 +367,8 @@ def jaccard_from_encoding(
         data[at : at + cols.size] = dist
         indptr[start + 1 : stop + 1] = at + np.cumsum(counts)
         at += cols.size
-    del cols, dist
+        del cols, dist
+    indptr[last + 1 :] = at  # rows beyond ``rows``: empty
     indices.resize(at, refcheck=False)
     data.resize(at, refcheck=False)
     out = sp.csr_matrix((data, indices, indptr), shape=(n, n))

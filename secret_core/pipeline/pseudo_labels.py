@@ -18,7 +18,12 @@ from typing import Any
 import numpy as np
 
 from secret_core import BRANCHES, MAX_DISTANCE
-from secret_core.clustering import choose_eps, cluster, jaccard_distance, rho_for_size
+from secret_core.clustering import (
+    cluster,
+    clustering_distance,
+    reciprocal_encoding,
+    rho_for_size,
+)
 from secret_core.errors import SecretError
 from secret_core.evaluation.distance import concatenated
 from secret_core.io import load_arrays, read_json, save_arrays, write_json
@@ -65,7 +70,8 @@ def cluster_features(
 
     With ``eps: auto`` the eps is chosen from the distances at the first target epoch and
     read back from that epoch's stats (``reference``) afterwards, so it is part of the
-    run's state. The matrix's cut ``max_distance`` goes to ``choose_eps`` too: it raises
+    run's state. The matrix stores only the pairs eps and DBSCAN read
+    (``clustering.cut``), and ``adapt.max_distance`` caps it further: the eps rule raises
     (one line naming adapt.max_distance and adapt.rho) when the stored pairs cannot give
     the rho share, instead of taking the unstored pairs as 1.
     """
@@ -74,28 +80,25 @@ def cluster_features(
     start = time.perf_counter()
     # the workflow always passes it (workflow.epochs.adapt_settings); the same default otherwise
     max_distance = float(settings.get("max_distance", MAX_DISTANCE))
-    dist = jaccard_distance(
-        feats,
-        k1=settings["k1"],
-        k2=settings["k2"],
-        device=settings["device"],
-        max_distance=max_distance,
-    )
-    t_dist = time.perf_counter() - start
     rho = None
     if settings["eps"] != "auto":
         eps, eps_source = float(settings["eps"]), "config"
     elif reference is not None:
         eps, eps_source = float(reference["eps"]), "epoch 1"
     else:
+        eps, eps_source = None, "chosen"
         rho = eps_rho(settings, feats.shape[0])
-        eps = choose_eps(dist, rho=rho, max_distance=max_distance)
-        eps_source = "chosen"
-    if eps >= max_distance:
+    if eps is not None and eps >= max_distance:
         raise SecretError(
             f"adapt.eps {eps:.3f} must be below adapt.max_distance {max_distance}: pairs "
             f"beyond it are not stored; raise adapt.max_distance (at most 1) or lower adapt.eps"
         )
+    encoding = reciprocal_encoding(
+        feats, k1=settings["k1"], k2=settings["k2"], device=settings["device"]
+    )
+    dist, eps, cut = clustering_distance(encoding, eps=eps, rho=rho, max_distance=max_distance)
+    del encoding
+    t_dist = time.perf_counter() - start
     labels = cluster(feats, eps, min_samples=settings["min_samples"], distance=dist)
     n_clusters = int(labels.max()) + 1 if labels.size else 0
     stats = {
@@ -107,6 +110,8 @@ def cluster_features(
         "num_clusters": n_clusters,
         "num_outliers": int((labels < 0).sum()),
         "num_samples": int(labels.size),
+        "stored_pairs": int(dist.nnz),
+        "stored_below": cut,
         "jaccard_seconds": t_dist,
         "seconds": time.perf_counter() - start,
     }
