@@ -192,3 +192,23 @@ def test_naive_secret_row_ranks_with_what_it_trained():
     )
     assert note is not None and "loss_on: concat" in note and "m2d 50.0 mAP" in note
     assert concatenation_note({("m2d", "naive_secret"): [run()]}) is None
+
+
+def test_start_spaces_note_gives_each_space_at_epoch_zero_averaged_over_seeds():
+    from secret_core.pipeline.reports import start_spaces_note
+
+    def run(g: float, t: float, b: float) -> dict:
+        later = {"epoch": 1, "global_mAP": 0.9, "top_mAP": 0.9, "bottom_mAP": 0.9}
+        return {"epochs": [later, {"epoch": 0, "global_mAP": g, "top_mAP": t, "bottom_mAP": b}]}
+
+    summaries = {
+        ("m2d", "secret"): [run(0.40, 0.20, 0.50), run(0.50, 0.30, 0.60)],
+        ("m2d", "baseline"): [run(0.99, 0.99, 0.99)],  # only SECRET's runs are read
+        ("d2m", "secret"): [run(0.801, 0.675, 0.750)],
+    }
+    note = start_spaces_note(summaries)
+    assert note is not None
+    assert "global / top / bottom: d2m 80.1 / 67.5 / 75.0; m2d 45.0 / 25.0 / 55.0." in note
+    unevaluated = {"epochs": [{"epoch": 0, "global_mAP": 0.5}]}  # a run without local spaces
+    assert start_spaces_note({("d2m", "secret"): [unevaluated]}) is None
+    assert start_spaces_note({("d2m", "baseline"): [run(0.5, 0.5, 0.5)]}) is None

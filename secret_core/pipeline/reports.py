@@ -165,6 +165,50 @@ def training_set_note(summaries: Mapping[tuple[str, str], Sequence[Mapping]]) ->
     )
 
 
+# SECRET's three feature spaces, in the order the start-spaces note names them.
+SPACES = ("global", "top", "bottom")
+
+
+def start_spaces_note(summaries: Mapping[tuple[str, str], Sequence[Mapping]]) -> str | None:
+    """The source model's mAP in each of SECRET's three spaces before adaptation (epoch 0).
+
+    SECRET keeps a label only where every space agrees, so the weakest space decides how much
+    of the target trains: at a weak start, refining against a local space far below the
+    other two cost SECRET more than it gained, and refining against the other local space
+    alone (SECRET-T or SECRET-B) led (docs/DEMO_EFFECT.md, section 22). The paper's spaces
+    are within a few points of each other (its Table 4); a reader of Tables 3 and 4 needs to
+    see whether the runs' spaces were, and the numbers come from the runs.
+    """
+    parts = []
+    for (task, variant), runs in sorted(summaries.items()):
+        if variant != "secret":
+            continue
+        starts = [_start_maps(r) for r in runs]
+        starts = [m for m in starts if m is not None]
+        if starts:
+            means = [sum(m[i] for m in starts) / len(starts) for i in range(len(SPACES))]
+            parts.append(f"{task} {' / '.join(f'{100 * v:.1f}' for v in means)}")
+    if not parts:
+        return None
+    return (
+        "The source model's mAP in SECRET's spaces before adaptation (epoch 0, mean over "
+        f"seeds), {' / '.join(SPACES)}: {'; '.join(parts)}. SECRET trains an image only where "
+        "all three spaces agree on it, so a local space far below the others discards what "
+        "they find, and SECRET-T or SECRET-B can then lead SECRET (docs/DEMO_EFFECT.md, "
+        "section 22)."
+    )
+
+
+def _start_maps(summary: Mapping) -> tuple[float, ...] | None:
+    """Epoch 0's mAP of each space, or None when the run did not evaluate all three."""
+    for row in summary.get("epochs", []):
+        if int(row.get("epoch", -1)) == 0:
+            values = [row.get(f"{space}_mAP") for space in SPACES]
+            if all(v is not None for v in values):
+                return tuple(float(v) for v in values)
+    return None
+
+
 def _trained_shares(summary: Mapping) -> list[float]:
     """Per training epoch, in order: trained samples / target training images."""
     shares = []
@@ -258,6 +302,13 @@ def make_table(
         training_set = training_set_note(summaries)
         if training_set:
             notes.append(training_set)
+    if TABLE_SETTING[name] == "uda" and any(
+        row.variant in ("secret_t", "secret_b") or row.feature in ("top", "bottom")
+        for row in TABLE_ROWS[name]
+    ):
+        spaces = start_spaces_note(summaries)
+        if spaces:
+            notes.append(spaces)
     if TABLE_SETTING[name] == "usl":
         clusters = start_clusters_note(summaries)
         if clusters:
