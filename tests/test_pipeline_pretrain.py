@@ -194,6 +194,29 @@ def test_pretrain_warmup_per_reaches_the_schedule(monkeypatch, tmp_path, configu
     assert seen == [expected]
 
 
+@pytest.mark.parametrize(("configured", "expected"), [(None, True), (False, False)])
+def test_pretrain_detach_local_reaches_the_training_step(
+    monkeypatch, tmp_path, configured, expected
+):
+    """``pretrain.detach_local`` decides whether the local losses reach the backbone (absent:
+    the authors' detached layer4 map)."""
+    from secret_core.pipeline import training
+
+    seen = []
+    step = training.train_epoch
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs["detach_local"])
+        return step(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_epoch", recording)
+    source = domain(tmp_path, "src", "synth_a", 3)
+    pretrain = {**PRETRAIN, "detach_local": configured} if configured is not None else PRETRAIN
+    settings = _cpu_settings(pretrain)
+    pretrain_source(source, settings, str(tmp_path / "m.pt"), str(tmp_path / "t.json"))
+    assert seen == [expected]
+
+
 def _cpu_settings(pretrain: dict) -> dict:
     """Params of a pretrain_source job on the CPU for ``pretrain`` (source src, seed 1)."""
     return {

@@ -87,6 +87,7 @@ def test_paper_config_has_the_authors_recipe():
     assert paper["adapt"]["momentum"] == 0.999
     assert paper["evaluation"]["distance"] == "squared_euclidean"
     assert paper["pretrain"]["target_bn"] is True
+    assert paper["pretrain"]["detach_local"] is True
 
 
 @pytest.mark.parametrize(

@@ -391,6 +391,19 @@ def test_warmup_per_enters_pretrain_params_only_away_from_the_former_rule():
     assert load("paper.yaml")["pretrain"]["warmup_per"] == "epoch"
 
 
+def test_detach_local_enters_pretrain_params_only_away_from_the_authors_rule():
+    """Source models trained before ``pretrain.detach_local`` existed used the authors'
+    detached map: their params stay as they were; letting the local losses train the
+    backbone retrains them."""
+    pre = {"seed": "1", "dataset": "synth_duke", "bn_domain": "synth_market"}
+    for rule, expected in ((True, False), (False, True)):
+        config = load("config.yaml")
+        config["pretrain"]["detach_local"] = rule
+        pretrain = wf.stage_settings(config, variants(), "pretrain", pre)["pretrain"]
+        assert ("detach_local" in pretrain) is expected
+    assert load("paper.yaml")["pretrain"]["detach_local"] is True
+
+
 def test_erasing_draw_enters_params_only_away_from_the_former_rule():
     """``adapt.random_erasing.draw``: torchvision's draw (the former rule) leaves the params
     as they were; the authors' draw reruns fine-tuning."""

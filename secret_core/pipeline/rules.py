@@ -18,6 +18,11 @@ DEFAULT_CLASSES = "trained"
 WARMUP_PER = ("epoch", "iteration")
 DEFAULT_WARMUP_PER = "iteration"
 
+# Whether the local block learns on a detached layer4 map in source pre-training
+# (pretrain.detach_local; see secret_core.modeling.secret_net). True is the authors' code and
+# this pipeline's former rule alike.
+DEFAULT_DETACH_LOCAL = True
+
 # A batch-hard triplet anchor whose label has no other image in the batch (loss.triplet.
 # lone_anchors; see secret_core.losses.triplet). ``self`` is the authors' _batch_hard: the
 # anchor is its own hardest positive (distance ~0) and stays in the mean; ``drop`` leaves it

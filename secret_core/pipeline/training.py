@@ -23,7 +23,7 @@ from secret_core.losses.combined import CONCAT
 from secret_core.modeling import compute_centroids
 from secret_core.pipeline.datasets import open_dataset, split_pixels
 from secret_core.pipeline.models import new_model, restore, runtime_device
-from secret_core.pipeline.rules import DEFAULT_CLASSES, DEFAULT_WARMUP_PER
+from secret_core.pipeline.rules import DEFAULT_CLASSES, DEFAULT_DETACH_LOCAL, DEFAULT_WARMUP_PER
 from secret_core.pipeline.runner import get_logger
 from secret_core.refinement.labels import reindex
 from secret_core.refinement.training_set import epoch_labels
@@ -132,7 +132,7 @@ def pretrain_source(
             lr_fn=lr_fn,
             global_step_start=step,
             bn_adapt_batches=bn_batches,
-            detach_local=True,
+            detach_local=bool(cfg.get("detach_local", DEFAULT_DETACH_LOCAL)),
             device=device,
             amp=amp_enabled(device, settings["amp"]),
             log=log,

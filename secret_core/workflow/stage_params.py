@@ -15,6 +15,7 @@ from secret_core.data.positives import DEFAULT_POSITIVES
 from secret_core.errors import SecretError
 from secret_core.pipeline.rules import (
     DEFAULT_CLASSES,
+    DEFAULT_DETACH_LOCAL,
     DEFAULT_LONE_ANCHORS,
     DEFAULT_WARMUP_PER,
 )
@@ -203,6 +204,7 @@ FORMER_DEFAULTS = {
     "positives": DEFAULT_POSITIVES,
     "classes": DEFAULT_CLASSES,
     "warmup_per": DEFAULT_WARMUP_PER,
+    "detach_local": DEFAULT_DETACH_LOCAL,
 }
 ERASING_FORMER_DEFAULTS = {"draw": DEFAULT_DRAW}
 TRIPLET_FORMER_DEFAULTS = {"lone_anchors": DEFAULT_LONE_ANCHORS}
