@@ -175,22 +175,10 @@ def test_pretrain_positives_reach_the_source_sampler(monkeypatch, tmp_path, conf
 @pytest.mark.parametrize(("configured", "expected"), [(None, "iteration"), ("epoch", "epoch")])
 def test_pretrain_warmup_per_reaches_the_schedule(monkeypatch, tmp_path, configured, expected):
     """``pretrain.warmup_per`` reaches the lr schedule (absent: the former rule)."""
-    from secret_core.pipeline import training
-
-    seen = []
-    build = training.lr_function
-
-    def recording(*args, **kwargs):
-        seen.append(kwargs["warmup_per"])
-        return build(*args, **kwargs)
-
-    monkeypatch.setattr(training, "lr_function", recording)
-    source = domain(tmp_path, "src", "synth_a", 3)
     pretrain = {**PRETRAIN, "epochs": 1}
     if configured:
         pretrain["warmup_per"] = configured
-    settings = _cpu_settings(pretrain)
-    pretrain_source(source, settings, str(tmp_path / "m.pt"), str(tmp_path / "t.json"))
+    seen = _keyword_seen(monkeypatch, tmp_path, "lr_function", "warmup_per", pretrain)
     assert seen == [expected]
 
 
@@ -200,21 +188,28 @@ def test_pretrain_detach_local_reaches_the_training_step(
 ):
     """``pretrain.detach_local`` decides whether the local losses reach the backbone (absent:
     the authors' detached layer4 map)."""
+    pretrain = {**PRETRAIN, "detach_local": configured} if configured is not None else PRETRAIN
+    seen = _keyword_seen(monkeypatch, tmp_path, "train_epoch", "detach_local", pretrain)
+    assert seen == [expected]
+
+
+def _keyword_seen(monkeypatch, tmp_path: Path, function: str, keyword: str, pretrain: dict) -> list:
+    """Pre-train on a small source with ``pretrain`` and return, per call of the training
+    module's ``function``, the value it was given as ``keyword``."""
     from secret_core.pipeline import training
 
     seen = []
-    step = training.train_epoch
+    wrapped = getattr(training, function)
 
     def recording(*args, **kwargs):
-        seen.append(kwargs["detach_local"])
-        return step(*args, **kwargs)
+        seen.append(kwargs[keyword])
+        return wrapped(*args, **kwargs)
 
-    monkeypatch.setattr(training, "train_epoch", recording)
+    monkeypatch.setattr(training, function, recording)
     source = domain(tmp_path, "src", "synth_a", 3)
-    pretrain = {**PRETRAIN, "detach_local": configured} if configured is not None else PRETRAIN
     settings = _cpu_settings(pretrain)
     pretrain_source(source, settings, str(tmp_path / "m.pt"), str(tmp_path / "t.json"))
-    assert seen == [expected]
+    return seen
 
 
 def _cpu_settings(pretrain: dict) -> dict:
