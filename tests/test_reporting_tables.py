@@ -212,3 +212,15 @@ def test_start_spaces_note_gives_each_space_at_epoch_zero_averaged_over_seeds():
     unevaluated = {"epochs": [{"epoch": 0, "global_mAP": 0.5}]}  # a run without local spaces
     assert start_spaces_note({("d2m", "secret"): [unevaluated]}) is None
     assert start_spaces_note({("d2m", "baseline"): [run(0.5, 0.5, 0.5)]}) is None
+
+
+def test_markdown_rounds_the_measured_value_once(tmp_path):
+    """49.6516 is 49.65 in the CSV (2 decimals) and 49.7 in the Markdown, not 49.6: rounding the
+    CSV's 49.65 again would give 49.6, since 49.65 is stored just below it."""
+    summaries = {("d2m", "secret"): [summary(0.496516, 0.5)]}
+    table = build_table("table1", summaries, ["d2m"], {"d2m": None})
+    write_table(table, tmp_path / "t.csv", tmp_path / "t.md", "Table 1")
+    with open(tmp_path / "t.csv") as fh:
+        rows = {r["method"]: r for r in csv.DictReader(fh)}
+    assert rows["SECRET"]["d2m_mAP"] == "49.65"
+    assert "| SECRET | 49.7 | 59.7 |" in (tmp_path / "t.md").read_text()

@@ -93,6 +93,14 @@ def _round(value: float) -> float:
     return round(float(value), 2)
 
 
+def _rounded_for_csv(table: pd.DataFrame) -> pd.DataFrame:
+    """The table's float columns at 2 decimals. Only the CSV is rounded: the Markdown formats
+    the unrounded values, since rounding twice (49.6516 to 49.65, then to 49.6) can move the
+    one decimal that people read."""
+    floats = table.select_dtypes("float").columns
+    return table.assign(**{c: [_round(v) for v in table[c]] for c in floats})
+
+
 def build_table(
     name: str,
     summaries: Mapping[tuple[str, str], Sequence[Mapping]],
@@ -104,8 +112,8 @@ def build_table(
 
     Per task and metric: the mean over seeds; ``_std`` (sample std, NaN with one seed) when
     some row of the task has several seeds; ``_paper`` and ``_diff`` (mean minus paper) for
-    tasks that are the paper's; then ``{task}_seeds``. Values are rounded to 2 decimals,
-    paper values kept as transcribed; a missing experiment gives NaN, not an error.
+    tasks that are the paper's; then ``{task}_seeds``. Values are unrounded (``write_table``
+    rounds the CSV); a missing experiment gives NaN, not an error.
     """
     paper = paper_results()
     specs = TABLE_ROWS[name]
@@ -137,14 +145,14 @@ def build_table(
         for col, metric in enumerate(METRICS):
             key = f"{task}_{metric}"
             means = mean.loc[rows, metric].to_numpy()
-            table[key] = [_round(m) for m in means]
+            table[key] = means
             if several_seeds:
-                table[f"{key}_std"] = [_round(v) for v in std.loc[rows, metric]]
+                table[f"{key}_std"] = std.loc[rows, metric].to_numpy()
             if paper_task:
                 refs = [paper.get((name, spec.label, paper_task)) for spec in specs]
                 ref_values = np.array([ref[col] if ref else math.nan for ref in refs])
                 table[f"{key}_paper"] = ref_values
-                table[f"{key}_diff"] = [_round(d) for d in means - ref_values]
+                table[f"{key}_diff"] = means - ref_values
         table[f"{task}_seeds"] = seeds.loc[rows].to_numpy()
     return table
 
@@ -161,12 +169,15 @@ def write_table(
 
     Numbers not available (no run, no paper value, the std of one seed) are written ``nan``
     so every numeric cell parses with ``float``; a missing text value (no git commit) is empty.
+    The CSV holds 2 decimals; the Markdown rounds the unrounded values once, to 1.
     """
+    markdown = markdown_table(table, title, notes)
+    table = _rounded_for_csv(table)
     numeric = table.select_dtypes("number").columns
     text = table.drop(columns=numeric).astype(object).where(table.notna(), "")
     csv_table = pd.concat([table[numeric], text], axis=1)[table.columns]
     write_text(csv_path, csv_table.to_csv(index=False, lineterminator="\n", na_rep="nan"))
-    write_text(md_path, markdown_table(table, title, notes))
+    write_text(md_path, markdown)
 
 
 def markdown_table(table: pd.DataFrame, title: str, notes: Sequence[str] = ()) -> str:
