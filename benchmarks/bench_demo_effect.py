@@ -156,6 +156,27 @@ def check(config: dict, results: Path) -> list[Goal]:
     return c.goals
 
 
+def headroom(config: dict, results: Path) -> list[str]:
+    """Per Table 3 task: SUP (true ids) minus Baseline, the most better labels could add, and
+    SECRET's share of it. Not a goal: it says whether a task can show an ordering at all."""
+    seeds = [int(s) for s in config.get("seeds", [1])]
+    tasks3 = config.get("table_tasks", {}).get("table3", list(config["tasks"])[:2])
+    c = Checker(results, seeds)
+    lines = []
+    for task in tasks3:
+        v = {name: c.values(task, name, final_map) for name in ("baseline", "secret", "sup")}
+        if any(values is None for values in v.values()):
+            lines.append(f"INFO    T3 {task}: label headroom (SUP, Baseline or SECRET missing)")
+            continue
+        base, secret, sup = (float(np.mean(v[n])) for n in ("baseline", "secret", "sup"))
+        share = (secret - base) / (sup - base) if sup > base else float("nan")
+        lines.append(
+            f"INFO    T3 {task}: SUP - Baseline {sup - base:+.1f} (SUP {sup:.1f}, Baseline "
+            f"{base:.1f}); SECRET takes {100 * share:.0f}% of it"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configfile", default="config/config.yaml")
@@ -178,6 +199,8 @@ def main() -> None:
         shown = "" if margin is None else f"{margin:+6.1f}"
         print(f"{status:7s} {shown:>7s}  {name}  ({detail})")
     print(f"{len(goals) - failed} of {len(goals)} goals met")
+    for line in headroom(config, Path(args.results)):
+        print(line)
     sys.exit(0)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_demo_effect import check  # noqa: E402
+from bench_demo_effect import check, headroom  # noqa: E402
 
 FINAL = {  # variant -> final global mAP (joint = +1)
     "baseline": 0.40,
@@ -63,3 +63,14 @@ def test_goals_pass_fail_and_missing(tmp_path):
     assert goals["Fig5 a: SECRET refined accuracy > secret_mr at every epoch"] > 0
     config["seeds"] = [1, 3]
     assert dict((n, m) for n, m, _ in check(config, tmp_path))["T3 a: SECRET > SECRET-MR"] is None
+
+
+def test_headroom_is_sup_minus_baseline_and_secrets_share(tmp_path):
+    config = {"seeds": [1], "tasks": {"a": {}, "b": {}}, "table_tasks": {"table3": ["a", "b"]}}
+    for variant, final in (("baseline", 0.40), ("secret", 0.47), ("sup", 0.50)):
+        write(tmp_path, "a", variant, 1, final)
+    lines = headroom(config, tmp_path)
+    assert (
+        "T3 a: SUP - Baseline +10.0 (SUP 50.0, Baseline 40.0); SECRET takes 70% of it" in lines[0]
+    )
+    assert "missing" in lines[1]

@@ -224,3 +224,25 @@ def test_markdown_rounds_the_measured_value_once(tmp_path):
         rows = {r["method"]: r for r in csv.DictReader(fh)}
     assert rows["SECRET"]["d2m_mAP"] == "49.65"
     assert "| SECRET | 49.7 | 59.7 |" in (tmp_path / "t.md").read_text()
+
+
+def test_label_headroom_note_gives_sup_minus_baseline_and_secrets_share():
+    """Baseline 81 and SUP 86 (means of two seeds) leave 5 points to better labels; SECRET at
+    84 takes 3 of them, 60 %. A task without its SUP runs is left out, not guessed."""
+    from secret_core.pipeline.reports import label_headroom_note
+
+    summaries = {
+        ("d2m", "baseline"): [summary(0.80, 0.8), summary(0.82, 0.8)],
+        ("d2m", "sup"): [summary(0.85, 0.9), summary(0.87, 0.9)],
+        ("d2m", "secret"): [summary(0.84, 0.9), summary(0.84, 0.9)],
+        ("m2d", "baseline"): [summary(0.5, 0.5)],
+        ("m2d", "secret"): [summary(0.6, 0.6)],
+    }
+    note = label_headroom_note(summaries)
+    assert "d2m +5.0 (SECRET takes 60% of it)" in note
+    assert "m2d" not in note
+    assert label_headroom_note({("m2d", "baseline"): [summary(0.5, 0.5)]}) is None
+
+
+def test_table3_ends_with_the_true_label_row():
+    assert TABLE_ROWS["table3"][-1] == TableRow("SUP (true ids)", "sup")
