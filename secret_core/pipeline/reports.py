@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from secret_core.reporting.tables import (
     TABLE_ROWS,
     TABLE_SETTING,
     TABLE_TITLES,
+    TableRow,
     build_table,
     load_summaries,
     write_table,
@@ -309,6 +310,34 @@ def stand_in_note(stands_in_for: Mapping[str, str | None]) -> str | None:
     return f"Synthetic stand-ins ({'; '.join(pairs)}): paper values are not comparable and are not shown."
 
 
+def _has_row(name: str, test: Callable[[TableRow], bool]) -> bool:
+    return any(test(row) for row in TABLE_ROWS[name])
+
+
+# The notes a table takes from its runs, in print order: (does table ``name`` need it, the
+# note from the runs' summaries, or None when the runs have nothing to say).
+TABLE_NOTES: list[tuple[Callable[[str], bool], Callable[..., str | None]]] = [
+    (lambda name: _has_row(name, lambda row: row.feature == "joint"), joint_note),
+    (lambda name: _has_row(name, lambda row: row.variant == "naive_secret"), concatenation_note),
+    (lambda name: True, mean_teacher_note),
+    (lambda name: _has_row(name, lambda row: row.variant == "sup"), label_headroom_note),
+    (lambda name: TABLE_SETTING[name] == "uda", training_set_note),
+    (
+        lambda name: (
+            TABLE_SETTING[name] == "uda"
+            and _has_row(
+                name,
+                lambda row: (
+                    row.variant in ("secret_t", "secret_b") or row.feature in ("top", "bottom")
+                ),
+            )
+        ),
+        start_spaces_note,
+    ),
+    (lambda name: TABLE_SETTING[name] == "usl", start_clusters_note),
+]
+
+
 def make_table(
     summary_paths: Sequence[str],
     settings: dict[str, Any],
@@ -324,33 +353,11 @@ def make_table(
     for row in TABLE_ROWS[name]:
         if row.epoch == "start":
             notes[0] += f" '{row.label}' is the starting model (epoch 0)."
-    if any(row.feature == "joint" for row in TABLE_ROWS[name]):
-        notes.append(joint_note(summaries))
-    concatenation = concatenation_note(summaries)
-    if concatenation and any(row.variant == "naive_secret" for row in TABLE_ROWS[name]):
-        notes.append(concatenation)
-    teacher = mean_teacher_note(summaries)
-    if teacher:
-        notes.append(teacher)
-    if any(row.variant == "sup" for row in TABLE_ROWS[name]):
-        headroom = label_headroom_note(summaries)
-        if headroom:
-            notes.append(headroom)
-    if TABLE_SETTING[name] == "uda":
-        training_set = training_set_note(summaries)
-        if training_set:
-            notes.append(training_set)
-    if TABLE_SETTING[name] == "uda" and any(
-        row.variant in ("secret_t", "secret_b") or row.feature in ("top", "bottom")
-        for row in TABLE_ROWS[name]
-    ):
-        spaces = start_spaces_note(summaries)
-        if spaces:
-            notes.append(spaces)
-    if TABLE_SETTING[name] == "usl":
-        clusters = start_clusters_note(summaries)
-        if clusters:
-            notes.append(clusters)
+    notes += [
+        note
+        for applies, make_note in TABLE_NOTES
+        if applies(name) and (note := make_note(summaries)) is not None
+    ]
     stand_ins = stand_in_note(settings.get("stands_in_for", {}))
     if stand_ins:
         notes.append(stand_ins)
