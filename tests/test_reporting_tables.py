@@ -145,6 +145,8 @@ def test_mean_teacher_note_names_the_tasks_where_it_falls_below():
     summaries[("a", "secret_mt")] = [run(0.65)]
     assert mean_teacher_note(summaries) is None
     assert mean_teacher_note({("a", "secret_mt"): [run(0.1)]}) is None  # nothing to compare
+    summaries[("a", "secret_mt")] = [run(0.6099)]  # 0.01 below: printed -0.0, a tie
+    assert mean_teacher_note(summaries) is None
 
 
 def test_training_set_note_gives_each_method_share_at_epoch_one_and_at_the_end():

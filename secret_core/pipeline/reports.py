@@ -103,8 +103,9 @@ def mean_teacher_note(summaries: Mapping[tuple[str, str], Sequence[Mapping]]) ->
             continue
         mt_map = sum(_final_map(r) for r in runs) / len(runs)
         plain_map = sum(_final_map(r) for r in plain) / len(plain)
-        if mt_map < plain_map:
-            below.append(f"{task} ({100 * (mt_map - plain_map):+.1f})")
+        gap = round(100 * (mt_map - plain_map), 1)  # as printed: a -0.0 is a tie, not below
+        if gap < 0:
+            below.append(f"{task} ({gap:+.1f})")
             iterations |= {
                 sum(int(row.get("train_iterations") or 0) for row in r.get("epochs", []))
                 for r in runs
