@@ -71,6 +71,6 @@ def test_headroom_is_sup_minus_baseline_and_secrets_share(tmp_path):
         write(tmp_path, "a", variant, 1, final)
     lines = headroom(config, tmp_path)
     assert (
-        "T3 a: SUP - Baseline +10.0 (SUP 50.0, Baseline 40.0); SECRET takes 70% of it" in lines[0]
+        "T3 a: SUP - Baseline +10.0 (SUP 50.0, Baseline 40.0); SECRET - Baseline +7.0" in lines[0]
     )
     assert "missing" in lines[1]

@@ -230,7 +230,7 @@ def test_markdown_rounds_the_measured_value_once(tmp_path):
 
 def test_label_headroom_note_gives_sup_minus_baseline_and_secrets_share():
     """Baseline 81 and SUP 86 (means of two seeds) leave 5 points to better labels; SECRET at
-    84 takes 3 of them, 60 %. A task without its SUP runs is left out, not guessed."""
+    84 takes 3 of them. A task without its SUP runs is left out, not guessed."""
     from secret_core.pipeline.reports import label_headroom_note
 
     summaries = {
@@ -241,7 +241,7 @@ def test_label_headroom_note_gives_sup_minus_baseline_and_secrets_share():
         ("m2d", "secret"): [summary(0.6, 0.6)],
     }
     note = label_headroom_note(summaries)
-    assert "d2m +5.0 (SECRET takes 60% of it)" in note
+    assert "d2m +5.0 (SECRET +3.0)" in note
     assert "m2d" not in note
     assert label_headroom_note({("m2d", "baseline"): [summary(0.5, 0.5)]}) is None
 

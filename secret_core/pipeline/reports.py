@@ -246,7 +246,7 @@ def concatenation_note(summaries: Mapping[tuple[str, str], Sequence[Mapping]]) -
 
 
 def label_headroom_note(summaries: Mapping[tuple[str, str], Sequence[Mapping]]) -> str | None:
-    """How far perfect labels would take Baseline, and how much of that SECRET takes.
+    """How far perfect labels would take Baseline, beside how far SECRET's take it.
 
     SUP fine-tunes every branch on the target's true ids with the same budget, so SUP minus
     Baseline is all that better pseudo labels can give on a task. Where it is a point or
@@ -265,15 +265,15 @@ def label_headroom_note(summaries: Mapping[tuple[str, str], Sequence[Mapping]]) 
             continue
         headroom = means["sup"] - means["baseline"]
         part = f"{task} {100 * headroom:+.1f}"
-        if "secret" in means and headroom > 0:
-            share = (means["secret"] - means["baseline"]) / headroom
-            part += f" (SECRET takes {100 * share:.0f}% of it)"
+        if "secret" in means:
+            part += f" (SECRET {100 * (means['secret'] - means['baseline']):+.1f})"
         parts.append(part)
     if not parts:
         return None
     return (
         "SUP (not in the paper) trains every branch on the target's true ids with the same "
-        "budget: SUP minus Baseline is what perfect pseudo labels could add, mean over seeds: "
+        "budget: SUP minus Baseline is what perfect pseudo labels could add (SECRET minus "
+        f"Baseline in brackets), mean over seeds: "
         f"{'; '.join(parts)}. Where it is a point or two, the refinement rows cannot order "
         "beyond the seeds' spread (docs/DEMO_EFFECT.md, section 24)."
     )
