@@ -6,7 +6,10 @@
 Reads each experiment's ``summary.json`` (per seed) under ``--results`` for the config's
 Table 1 and Table 3 tasks and seeds and prints one line per goal: PASS/FAIL, the margin
 (positive = met by that much, in mAP points or label-accuracy points) and the values behind
-it, per seed and for the mean over seeds. Goals whose experiments are missing print MISSING.
+it, per seed and for the mean over seeds; an ordering of two rows also prints its gap's
+standard error over the test queries ("query SE", ``reporting.resolution``): a margin
+within about twice it is not resolved by the test set. Goals whose experiments are missing
+print MISSING.
 ``--run`` first runs ``snakemake --cores N results/table1.csv results/table3.csv`` and
 prints its wall time (the issue's budget: table1 <= 15 min on 2 cores). CI does not run
 this: it needs a full demo run.
@@ -25,6 +28,7 @@ import numpy as np
 import yaml
 
 from secret_core.reporting.ranking import TRAINED, ranking_feature
+from secret_core.reporting.resolution import paired_gap, query_aps
 
 Goal = tuple[str, float | None, str]  # name, margin (None: missing), detail
 
@@ -72,8 +76,27 @@ class Checker:
             out.append(float(fn(summary)))
         return out
 
-    def greater(self, name: str, big: list | None, small: list | None, need: float = 0.0):
-        """Goal: big - small >= need (need 0: >=), on the mean and on every seed."""
+    def query_aps(self, task: str, variant: str, feature: str) -> list | None:
+        """Per-query AP of each seed's final model (``feature`` may be TRAINED), or None."""
+        out = []
+        for seed in self.seeds:
+            summary = _summary(self.results, task, variant, seed)
+            aps = None if summary is None else query_aps(summary, ranking_feature(summary, feature))
+            if aps is None:
+                return None
+            out.append(aps)
+        return out
+
+    def greater(
+        self,
+        name: str,
+        big: list | None,
+        small: list | None,
+        need: float = 0.0,
+        paired: tuple[list | None, list | None] | None = None,
+    ):
+        """Goal: big - small >= need (need 0: >=), on the mean and on every seed. ``paired``
+        (per-query APs of both sides) adds the gap's standard error over the test queries."""
         if big is None or small is None:
             self.goals.append((name, None, "experiments missing"))
             return
@@ -82,6 +105,8 @@ class Checker:
         detail = f"mean {np.mean(big):.1f} vs {np.mean(small):.1f}" + (
             "; per seed " + ", ".join(f"{d:+.1f}" for d in diffs) if len(diffs) > 1 else ""
         )
+        if paired is not None and None not in paired:
+            detail += f"; query SE {paired_gap(*paired)[1]:.1f}"
         self.goals.append((name, mean, detail))
 
 
@@ -100,7 +125,15 @@ def check(config: dict, results: Path) -> list[Goal]:
             need=5.0,
         )
         mt = c.values(task, "secret_mt", final_map)
-        c.greater(f"T1 {task}: SECRET(MT) >= SECRET", mt, secret)
+        c.greater(
+            f"T1 {task}: SECRET(MT) >= SECRET",
+            mt,
+            secret,
+            paired=(
+                c.query_aps(task, "secret_mt", "global"),
+                c.query_aps(task, "secret", "global"),
+            ),
+        )
         for variant, label in (("secret", "SECRET"), ("secret_mt", "SECRET(MT)")):
             joint = c.values(task, variant, lambda s: final_map(s, "joint"))
             c.greater(
@@ -117,13 +150,18 @@ def check(config: dict, results: Path) -> list[Goal]:
             name: c.values(task, name, table_map)
             for name in ("baseline", "secret_mr", "naive_secret", "secret_t", "secret_b", "secret")
         }
-        c.greater(f"T3 {task}: SECRET-MR > Baseline", v["secret_mr"], v["baseline"])
-        c.greater(f"T3 {task}: SECRET > SECRET-MR", v["secret"], v["secret_mr"])
-        for part in ("secret_t", "secret_b"):
-            label = "SECRET-T" if part == "secret_t" else "SECRET-B"
-            c.greater(f"T3 {task}: {label} >= SECRET-MR", v[part], v["secret_mr"])
-            c.greater(f"T3 {task}: SECRET >= {label}", v["secret"], v[part])
-        c.greater(f"T3 {task}: SECRET > naive SECRET", v["secret"], v["naive_secret"])
+        aps = {name: c.query_aps(task, name, TRAINED) for name in v}
+        orderings = [
+            ("SECRET-MR > Baseline", "secret_mr", "baseline"),
+            ("SECRET > SECRET-MR", "secret", "secret_mr"),
+            ("SECRET-T >= SECRET-MR", "secret_t", "secret_mr"),
+            ("SECRET >= SECRET-T", "secret", "secret_t"),
+            ("SECRET-B >= SECRET-MR", "secret_b", "secret_mr"),
+            ("SECRET >= SECRET-B", "secret", "secret_b"),
+            ("SECRET > naive SECRET", "secret", "naive_secret"),
+        ]
+        for label, big, small in orderings:
+            c.greater(f"T3 {task}: {label}", v[big], v[small], paired=(aps[big], aps[small]))
     for column, label in (
         ("global_refined_accuracy", "refined accuracy"),
         ("trained_samples", "trained images"),

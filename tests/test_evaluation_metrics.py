@@ -34,6 +34,15 @@ def test_hand_worked_ap():
     assert r["cmc"].tolist() == [1, 1, 1, 1, 1]
     assert r["mINP"] == pytest.approx(3 / 5)
     assert isinstance(r["mAP"], float) and r["cmc"].shape == (5,)
+    assert r["ap"].tolist() == pytest.approx([(1 + 2 / 3 + 3 / 5) / 3])
+
+
+def test_per_query_ap_follows_query_order_and_skips_queries_without_a_match():
+    # query 0: match at rank 2 (AP 1/2); query 1 (pid 9) has no match; query 2: rank 1 (AP 1)
+    dist = np.array([[0.2, 0.1], [0.1, 0.2], [0.2, 0.1]])
+    r = evaluate(dist, [1, 9, 2], [1, 2], [0, 0, 0], [1, 1], max_rank=2)
+    assert r["ap"].tolist() == [0.5, 1.0]
+    assert r["mAP"] == pytest.approx(r["ap"].mean())
 
 
 def test_same_camera_matches_and_junk_are_ignored():

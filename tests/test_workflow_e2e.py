@@ -78,6 +78,16 @@ def test_first_epoch_is_shared_by_every_variant(micro_run):
         assert summary["start"] == start
 
 
+def test_evaluation_keeps_each_querys_ap(micro_run):
+    """The final evaluation keeps every valid query's AP per feature, averaging to the mAP,
+    so tables can give the paired error of a gap over queries (reporting.resolution)."""
+    exp = micro_run / "results/uda/micro/secret/seed1"
+    final = json.loads((exp / "summary.json").read_text())["final"]
+    for feature in ("global", "top", "bottom", "joint", "concat"):
+        aps = final[feature]["ap"]
+        assert len(aps) > 0 and final[feature]["mAP"] == pytest.approx(np.mean(aps), abs=1e-5)
+
+
 def test_ablation_and_figure_targets(micro_run):
     baseline = json.loads((micro_run / "results/uda/micro/baseline/seed1/summary.json").read_text())
     assert baseline["variant"]["branches"] == ["global"]

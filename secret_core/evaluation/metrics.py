@@ -43,6 +43,11 @@ def evaluate(
 ) -> dict:
     """mAP, CMC curve (``cmc[0]`` is Rank-1, length ``max_rank``) and mINP over valid queries.
 
+    ``ap`` holds each valid query's AP in query order. Which queries are valid depends only
+    on the ids and cameras, so two models evaluated on one test set give aligned ``ap``
+    arrays, and the paired difference of their mAP has a standard error over queries
+    (``reporting.resolution``).
+
     ``distmat`` is a (num_query, num_gallery) array or a callable ``(start, stop) -> rows``
     returning the distances of queries ``start:stop``, so that a matrix too large for memory
     is never materialised; it is asked for ``chunk_size`` queries at a time.
@@ -87,6 +92,7 @@ def evaluate(
     hits = np.bincount(np.minimum(first_all, max_rank), minlength=max_rank + 1)[:max_rank]
     return {
         "mAP": float(ap_all.sum() / valid),
+        "ap": ap_all,
         "cmc": np.cumsum(hits) / valid,
         "mINP": float(np.concatenate(inps).sum() / valid),
         "num_valid_queries": int(valid),

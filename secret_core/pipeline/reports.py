@@ -6,10 +6,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from secret_core.provenance import describe
 from secret_core.reporting.ranking import TRAINED, ranking_feature
+from secret_core.reporting.resolution import paired_gap, query_aps
 from secret_core.reporting.tables import (
     TABLE_ROWS,
     TABLE_SETTING,
@@ -279,6 +281,58 @@ def label_headroom_note(summaries: Mapping[tuple[str, str], Sequence[Mapping]]) 
     )
 
 
+def query_noise_note(summaries: Mapping[tuple[str, str], Sequence[Mapping]]) -> str | None:
+    """How much of each row's gap to Baseline the test set's queries alone can move.
+
+    With the trained models fixed, the paired gap of two rows is a mean over queries and has
+    a standard error over them (``reporting.resolution``); the seeds' std in the table says
+    nothing about it. A gap within about twice that error is not resolved by this test set,
+    and a reader judging an ordering needs the number beside the table. Seeds are paired by
+    their seed; runs evaluated before eval.json kept per-query AP are left out.
+    """
+    parts = []
+    for task in dict.fromkeys(task for task, _ in sorted(summaries)):
+        base = _aps_by_seed(summaries.get((task, "baseline"), []))
+        if not base:
+            continue
+        gaps = {}
+        for (other_task, variant), runs in sorted(summaries.items()):
+            if other_task != task or variant == "baseline":
+                continue
+            aps = _aps_by_seed(runs)
+            seeds = sorted(set(aps) & set(base))
+            if seeds:
+                gaps[variant] = paired_gap([aps[s] for s in seeds], [base[s] for s in seeds])
+        if not gaps:
+            continue
+        errors = [se for _, se, _ in gaps.values()]
+        part = (
+            f"{task} ({next(iter(gaps.values()))[2]} queries) {min(errors):.1f}-{max(errors):.1f}"
+        )
+        if "secret" in gaps:
+            gap, se, _ = gaps["secret"]
+            part += f", SECRET - Baseline {gap:+.1f} ± {se:.1f}"
+        parts.append(part)
+    if not parts:
+        return None
+    return (
+        "Standard error of each row's gap to Baseline from the test queries alone (the "
+        f"trained models fixed): {'; '.join(parts)}. A gap within twice its error is not "
+        "resolved by this test set, however many seeds (docs/DEMO_EFFECT.md, section 25)."
+    )
+
+
+def _aps_by_seed(runs: Sequence[Mapping]) -> dict[int, np.ndarray]:
+    """Seed -> per-query AP of the feature each run ranks with; {} if any run lacks them."""
+    out = {}
+    for run in runs:
+        aps = query_aps(run, ranking_feature(run, TRAINED))
+        if aps is None:
+            return {}
+        out[int(run["run"]["seed"])] = aps
+    return out
+
+
 def _final_map(summary: Mapping) -> float:
     return float(summary["final"]["global"]["mAP"])
 
@@ -322,6 +376,7 @@ TABLE_NOTES: list[tuple[Callable[[str], bool], Callable[..., str | None]]] = [
     (lambda name: _has_row(name, lambda row: row.variant == "naive_secret"), concatenation_note),
     (lambda name: True, mean_teacher_note),
     (lambda name: _has_row(name, lambda row: row.variant == "sup"), label_headroom_note),
+    (lambda name: _has_row(name, lambda row: row.variant == "baseline"), query_noise_note),
     (lambda name: TABLE_SETTING[name] == "uda", training_set_note),
     (
         lambda name: (
