@@ -74,3 +74,20 @@ def test_headroom_is_sup_minus_baseline_and_secrets_share(tmp_path):
         "T3 a: SUP - Baseline +10.0 (SUP 50.0, Baseline 40.0); SECRET - Baseline +7.0" in lines[0]
     )
     assert "missing" in lines[1]
+
+
+def test_orderings_print_the_query_error_when_summaries_keep_per_query_ap(tmp_path):
+    """SECRET's per-query AP beats Baseline's by 0.1, 0 on two queries: a +5-point gap with
+    a query SE of 5 points; without per-query AP the detail says nothing about it."""
+    config = {"seeds": [1], "tasks": {"a": {}}, "table_tasks": {"table3": ["a"]}}
+    for variant, final in FINAL.items():
+        write(tmp_path, "a", variant, 1, final)
+    before = {name: detail for name, _, detail in check(config, tmp_path)}
+    assert "query SE" not in before["T3 a: SECRET > naive SECRET"]
+    for variant, aps in (("secret", [0.6, 0.5]), ("naive_secret", [0.5, 0.5])):
+        path = tmp_path / "uda" / "a" / variant / "seed1" / "summary.json"
+        summary = json.loads(path.read_text())
+        summary["final"]["global"]["ap"] = aps
+        path.write_text(json.dumps(summary))
+    after = {name: detail for name, _, detail in check(config, tmp_path)}
+    assert after["T3 a: SECRET > naive SECRET"].endswith("; query SE 5.0")
