@@ -81,7 +81,7 @@ class Checker:
         out = []
         for seed in self.seeds:
             summary = _summary(self.results, task, variant, seed)
-            aps = None if summary is None else query_aps(summary, ranking_feature(summary, feature))
+            aps = None if summary is None else query_aps(summary, feature)
             if aps is None:
                 return None
             out.append(aps)

@@ -326,7 +326,7 @@ def _aps_by_seed(runs: Sequence[Mapping]) -> dict[int, np.ndarray]:
     """Seed -> per-query AP of the feature each run ranks with; {} if any run lacks them."""
     out = {}
     for run in runs:
-        aps = query_aps(run, ranking_feature(run, TRAINED))
+        aps = query_aps(run, TRAINED)
         if aps is None:
             return {}
         out[int(run["run"]["seed"])] = aps

@@ -16,12 +16,14 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from secret_core.errors import SecretError
+from secret_core.reporting.ranking import ranking_feature
 
 
 def query_aps(summary: Mapping, feature: str, epoch: str = "final") -> np.ndarray | None:
     """Per-query AP of one summary's ``feature`` at ``epoch`` ('final' or 'start'), or None
-    for a summary evaluated before eval.json kept per-query AP."""
-    aps = summary[epoch][feature].get("ap")
+    for a summary evaluated before eval.json kept per-query AP. ``feature`` may be
+    ``ranking.TRAINED``: the feature the experiment ranks with, as its table row does."""
+    aps = summary[epoch][ranking_feature(summary, feature)].get("ap")
     return None if aps is None else np.asarray(aps, dtype=np.float64)
 
 
@@ -43,8 +45,8 @@ def paired_gap(big: Sequence[np.ndarray], small: Sequence[np.ndarray]) -> tuple[
             "test sets, so their gap has no paired error; evaluate both on one test set"
         )
     (num_queries,) = sizes
-    diff = np.mean([np.asarray(a) - np.asarray(b) for a, b in zip(big, small, strict=True)], axis=0)
     if num_queries < 2:
         raise SecretError("a paired error over queries needs at least 2 valid queries")
+    diff = np.mean([np.asarray(a) - np.asarray(b) for a, b in zip(big, small, strict=True)], axis=0)
     se = float(diff.std(ddof=1) / np.sqrt(num_queries))
     return 100.0 * float(diff.mean()), 100.0 * se, num_queries
