@@ -1,6 +1,7 @@
 """benchmarks/diag_experiment.py runs an experiment in one process with the rules' layout."""
 
 import csv
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -20,3 +21,25 @@ def test_driver_writes_history_with_diagnosis_columns(tmp_path):
     rows = list(csv.DictReader(history.read_text().splitlines()))
     assert all(row["global_mAP"] for row in rows)  # evaluated every epoch
     assert {"coverage", "trained_accuracy", "passes", "global_train_accuracy"} <= set(rows[1])
+
+
+def test_teacher_features_repeat_the_runs_own_labelling_and_evaluation(tmp_path):
+    """The teacher's count is the count the run itself trained on at the next epoch, and the
+    teacher's final mAP is the one the run reported: the four-way swap starts from the run."""
+    config = ROOT / "tests" / "micro_config.yaml"
+    task = next(iter(yaml.safe_load(config.read_text())["tasks"]))
+    run = [sys.executable, str(ROOT / "benchmarks" / "diag_experiment.py"), "--configfile"]
+    run += [str(config), "--out", str(tmp_path), "--task", task, "--variants", "secret_mt"]
+    subprocess.run(run, check=True, cwd=ROOT, capture_output=True)
+    diag = [sys.executable, str(ROOT / "benchmarks" / "diag_teacher_features.py"), "--configfile"]
+    diag += [str(config), "--out", str(tmp_path), "--task", task, "--epochs", "1", "--final"]
+    out = subprocess.run(diag, check=True, cwd=ROOT, capture_output=True, text=True).stdout
+    exp = tmp_path / "results" / "uda" / task / "secret_mt" / "seed1"
+    counts = next(line for line in out.splitlines() if " epoch 1: " in line)
+    teacher, *others = (int(x) for x in counts.split(": ")[1].split(", "))
+    assert len(others) == 3
+    assert teacher == json.loads((exp / "epoch_002" / "refine.json").read_text())["trained_samples"]
+    final = next(line for line in out.splitlines() if "final mAP" in line)
+    reported = json.loads((exp / "epoch_002" / "eval.json").read_text())
+    teacher_map = float(final.split("teacher ")[1].split(",")[0])
+    assert teacher_map == round(100 * reported["features"]["global"]["mAP"], 2)
