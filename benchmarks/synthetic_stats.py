@@ -9,7 +9,9 @@ another identity (hard negatives), and where each image's raw-pixel nearest neig
 comes from (same id same camera = a near-duplicate frame of one tracklet), and the
 cross-camera mAP of colour histograms of each half of the box (how well the upper and the
 lower half identify a person with no model). Real sets are given by their published sizes
-(images per identity) and, with ``--real``, by a Market-style sample folder.
+(images per identity) and, with ``--real``, by a Market-style sample folder. A real sample
+also gets a table of raw-pixel nearest neighbours in which every domain is cut to the
+sample's shape (identities x images per identity), since that share depends on the shape.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from secret_core.data.domain_stats import (
     clothing_sharing,
     half_colour_retrieval,
     identity_statistics,
+    matched_pixel_neighbours,
     pixel_neighbour_statistics,
     real_reference,
 )
@@ -54,10 +57,14 @@ COLUMNS = (
     "half_map_bottom",
     "half_top_over_bottom",
 )
+NEIGHBOUR_COLUMNS = ("nn_same_id_same_camera", "nn_same_id_other_camera", "nn_other_id")
 
 
-def domain_row(name: str, entry: dict, out: Path) -> dict[str, float]:
-    """All statistics of one synthetic domain's training split."""
+Pixels = tuple[np.ndarray, list[int], list[int]]  # images, pids, camids
+
+
+def domain_row(name: str, entry: dict, out: Path) -> tuple[dict[str, float], Pixels]:
+    """All statistics of one synthetic domain's training split, and its pixels."""
     spec = SyntheticDomainSpec(name=name, **entry)
     ds = generate_domain(spec, out / name, workers=2)
     train = ds.train
@@ -72,22 +79,36 @@ def domain_row(name: str, entry: dict, out: Path) -> dict[str, float]:
     row.update(pixel_neighbour_statistics(images, pids, cams))
     row.update(camera_colour_share(images, cams))
     row.update(half_colour_retrieval(images, pids, cams))
-    return row
+    return row, (images, pids, cams)
 
 
-def real_row(folder: Path) -> dict[str, float]:
+def real_row(folder: Path, pixel_size: tuple[int, int]) -> tuple[dict[str, float], Pixels]:
     """The statistics measurable without identities' clothing, on a real Market-style folder
-    (every split, since a sample may be small)."""
+    (every split, since a sample may be small), and its pixels at ``pixel_size`` (PIL's
+    width, height: the synthetic domains' own size, so raw-pixel neighbours compare)."""
     dataset = read_dataset(folder, "market1501")
     records = [*dataset.train, *dataset.query, *dataset.gallery]
     records = [r for r in records if r.pid > 0]  # distractors have no identity
     size = (64, 128)  # PIL's (width, height): the same scale for every image
     images = np.stack([np.asarray(Image.open(r.path).convert("RGB").resize(size)) for r in records])
     row = identity_statistics(records)
-    cams = [r.camid for r in records]
+    pids, cams = [r.pid for r in records], [r.camid for r in records]
     row.update(camera_colour_share(images, cams))
-    row.update(half_colour_retrieval(images, [r.pid for r in records], cams))
-    return row
+    row.update(half_colour_retrieval(images, pids, cams))
+    small = [Image.open(r.path).convert("RGB").resize(pixel_size, Image.BICUBIC) for r in records]
+    return row, (np.stack([np.asarray(i, np.float32) for i in small]), pids, cams)
+
+
+def sample_shape(pids: list[int]) -> tuple[int, int]:
+    """(identities, images per identity) of a sample: the median count per identity, and the
+    identities that have at least that many."""
+    counts = np.bincount(np.unique(pids, return_inverse=True)[1])
+    per_id = int(np.median(counts))
+    return int((counts >= per_id).sum()), per_id
+
+
+def neighbour_cells(stats: dict[str, float]) -> str:
+    return " | ".join(f"{stats[c]:.2f}" for c in NEIGHBOUR_COLUMNS)
 
 
 def main() -> None:
@@ -103,22 +124,37 @@ def main() -> None:
         out = Path(args.out or tmp)
         print("| domain | " + " | ".join(COLUMNS) + " |")
         print("|---" * (len(COLUMNS) + 1) + "|")
+        synthetic: dict[str, Pixels] = {}
+        pixel_size = (32, 64)
         for name, entry in config["datasets"].items():
             if "synthetic" not in entry:
                 continue
-            row = domain_row(name, entry["synthetic"], out)
+            row, synthetic[name] = domain_row(name, entry["synthetic"], out)
+            pixel_size = (entry["synthetic"]["width"], entry["synthetic"]["height"])
             print(
                 f"| {name} | "
                 + " | ".join(f"{row.get(c, float('nan')):.2f}" for c in COLUMNS)
                 + " |"
             )
+        real: dict[str, Pixels] = {}
         for folder in args.real:
-            row = real_row(Path(folder))
+            row, real[Path(folder).name] = real_row(Path(folder), pixel_size)
             cells = [f"{row[c]:.2f}" if c in row else "-" for c in COLUMNS]
             print(f"| {Path(folder).name} (real sample) | " + " | ".join(cells) + " |")
         for name, ref in real_reference().items():
             cells = [f"{ref[c]:.2f}" if c in ref else "-" for c in COLUMNS]
             print(f"| {name} (published) | " + " | ".join(cells) + " |")
+        for sample, (images, pids, cams) in real.items():
+            num_ids, per_id = sample_shape(pids)
+            print(
+                f"\nRaw-pixel nearest neighbours at {pixel_size[1]}x{pixel_size[0]}, every domain "
+                f"cut to {sample}'s shape ({num_ids} identities x {per_id} images, 20 draws):\n"
+            )
+            print("| domain | " + " | ".join(NEIGHBOUR_COLUMNS) + " |")
+            print("|---" * (len(NEIGHBOUR_COLUMNS) + 1) + "|")
+            for name, arrays in [*synthetic.items(), (f"{sample} (real)", (images, pids, cams))]:
+                stats = matched_pixel_neighbours(*arrays, num_ids=num_ids, per_id=per_id)
+                print(f"| {name} | {neighbour_cells(stats)} |")
 
 
 if __name__ == "__main__":

@@ -11,10 +11,12 @@ from secret_core.data.domain_stats import (
     cross_camera_map,
     half_colour_retrieval,
     identity_statistics,
+    matched_pixel_neighbours,
     pixel_neighbour_statistics,
     real_reference,
 )
 from secret_core.data.records import Record
+from secret_core.errors import SecretError
 from secret_core.synthetic import generate_domain
 from secret_core.synthetic.domain import domain_identities
 
@@ -137,3 +139,42 @@ def test_half_colour_retrieval_finds_the_half_that_identifies():
     assert out["half_map_top"] == pytest.approx(1.0)
     assert out["half_map_bottom"] < 0.7
     assert out["half_top_over_bottom"] > 1.4
+
+
+def _look_alike_pairs(num_ids: int = 6, noise: float = 0.01):
+    """Two images per identity, one per camera, nearly equal; id 0 has a third, in camera 3."""
+    rng = np.random.default_rng(3)
+    looks = rng.normal(size=(num_ids, 4, 4, 3))
+    images = np.concatenate([looks + noise * rng.normal(size=looks.shape) for _ in range(2)])
+    pids = [*range(num_ids), *range(num_ids)]
+    cams = [1] * num_ids + [2] * num_ids
+    images = np.concatenate([images, looks[:1] + noise * rng.normal(size=(1, 4, 4, 3))])
+    return images.astype(np.float32), [*pids, 0], [*cams, 3]
+
+
+def test_matched_pixel_neighbours_hand_worked():
+    images, pids, cams = _look_alike_pairs()
+    # any 3 of the 6 identities with 2 images each: every image's nearest is its pair
+    stats = matched_pixel_neighbours(images, pids, cams, num_ids=3, per_id=2, draws=5)
+    assert stats["nn_same_id_other_camera"] == 1.0
+    assert stats["nn_other_id"] == 0.0
+    # only id 0 has 3 images, so 2 identities of 3 images cannot be drawn
+    with pytest.raises(SecretError, match="only 1 identities have 3 images"):
+        matched_pixel_neighbours(images, pids, cams, num_ids=2, per_id=3)
+
+
+def test_matched_pixel_neighbours_of_the_whole_set_equal_the_plain_statistics():
+    images, pids, cams = _look_alike_pairs()
+    images, pids, cams = images[:-1], pids[:-1], cams[:-1]  # every id has exactly 2
+    whole = pixel_neighbour_statistics(images, pids, cams)
+    drawn = matched_pixel_neighbours(images, pids, cams, num_ids=6, per_id=2, draws=3, seed=9)
+    assert drawn == pytest.approx(whole)
+
+
+def test_matched_pixel_neighbours_are_seeded():
+    rng = np.random.default_rng(0)
+    images = rng.normal(size=(40, 4, 4, 3)).astype(np.float32)
+    pids, cams = [i // 4 for i in range(40)], [i % 4 for i in range(40)]
+    first = matched_pixel_neighbours(images, pids, cams, num_ids=5, per_id=2, seed=1)
+    assert first == matched_pixel_neighbours(images, pids, cams, num_ids=5, per_id=2, seed=1)
+    assert first != matched_pixel_neighbours(images, pids, cams, num_ids=5, per_id=2, seed=2)

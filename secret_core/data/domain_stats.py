@@ -98,6 +98,41 @@ def pixel_neighbour_statistics(
     }
 
 
+def matched_pixel_neighbours(
+    images: np.ndarray,
+    pids: Sequence[int],
+    camids: Sequence[int],
+    num_ids: int,
+    per_id: int,
+    draws: int = 20,
+    seed: int = 0,
+) -> dict[str, float]:
+    """:func:`pixel_neighbour_statistics` over random subsets of ``num_ids`` identities with
+    ``per_id`` images each, averaged over ``draws`` subsets.
+
+    The share of pixel-nearest neighbours that belong to another identity grows with the
+    number of identities and falls with the images per identity, so a small real sample
+    (96 Market-1501 images of 32 identities) compares only with a domain cut to its shape.
+    """
+    by_id: dict[int, list[int]] = defaultdict(list)
+    for index, pid in enumerate(pids):
+        by_id[int(pid)].append(index)
+    eligible = sorted(pid for pid, members in by_id.items() if len(members) >= per_id)
+    if len(eligible) < num_ids:
+        raise SecretError(
+            f"only {len(eligible)} identities have {per_id} images, {num_ids} were asked for; "
+            "draw fewer identities or fewer images per identity"
+        )
+    rng = np.random.default_rng(seed)
+    pids_a, cams_a = np.asarray(pids), np.asarray(camids)
+    rows = []
+    for _ in range(draws):
+        chosen = rng.choice(eligible, size=num_ids, replace=False)
+        index = np.concatenate([rng.choice(by_id[p], size=per_id, replace=False) for p in chosen])
+        rows.append(pixel_neighbour_statistics(images[index], pids_a[index], cams_a[index]))
+    return {key: float(np.mean([row[key] for row in rows])) for key in rows[0]}
+
+
 def camera_colour_share(images: np.ndarray, camids: Sequence[int]) -> dict[str, float]:
     """How much of the images' overall colour and lightness the camera decides.
 
