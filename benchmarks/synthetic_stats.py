@@ -90,13 +90,14 @@ def real_row(folder: Path, pixel_size: tuple[int, int]) -> tuple[dict[str, float
     records = [*dataset.train, *dataset.query, *dataset.gallery]
     records = [r for r in records if r.pid > 0]  # distractors have no identity
     size = (64, 128)  # PIL's (width, height): the same scale for every image
-    images = np.stack([np.asarray(Image.open(r.path).convert("RGB").resize(size)) for r in records])
+    opened = [Image.open(r.path).convert("RGB") for r in records]
+    images = np.stack([np.asarray(image.resize(size)) for image in opened])
     row = identity_statistics(records)
     pids, cams = [r.pid for r in records], [r.camid for r in records]
     row.update(camera_colour_share(images, cams))
     row.update(half_colour_retrieval(images, pids, cams))
-    small = [Image.open(r.path).convert("RGB").resize(pixel_size, Image.BICUBIC) for r in records]
-    return row, (np.stack([np.asarray(i, np.float32) for i in small]), pids, cams)
+    small = [np.asarray(image.resize(pixel_size, Image.BICUBIC), np.float32) for image in opened]
+    return row, (np.stack(small), pids, cams)
 
 
 def sample_shape(pids: list[int]) -> tuple[int, int]:
