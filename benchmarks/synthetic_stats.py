@@ -11,7 +11,8 @@ cross-camera mAP of colour histograms of each half of the box (how well the uppe
 lower half identify a person with no model). Real sets are given by their published sizes
 (images per identity) and, with ``--real``, by a Market-style sample folder. A real sample
 also gets a table of raw-pixel nearest neighbours in which every domain is cut to the
-sample's shape (identities x images per identity), since that share depends on the shape.
+sample's shape (identities x images per identity; capped by the smallest domain), since
+those shares depend on the shape.
 """
 
 from __future__ import annotations
@@ -100,12 +101,18 @@ def real_row(folder: Path, pixel_size: tuple[int, int]) -> tuple[dict[str, float
     return row, (np.stack(small), pids, cams)
 
 
-def sample_shape(pids: list[int]) -> tuple[int, int]:
-    """(identities, images per identity) of a sample: the median count per identity, and the
-    identities that have at least that many."""
-    counts = np.bincount(np.unique(pids, return_inverse=True)[1])
-    per_id = int(np.median(counts))
-    return int((counts >= per_id).sum()), per_id
+def images_per_identity(pids: list[int]) -> np.ndarray:
+    return np.bincount(np.unique(pids, return_inverse=True)[1])
+
+
+def common_shape(sample: list[int], others: list[list[int]]) -> tuple[int, int]:
+    """(identities, images per identity) that the sample and every other set can all give:
+    the sample's median images per identity and the identities that have that many, each
+    capped by what the smallest set holds."""
+    counts = images_per_identity(sample)
+    per_id = min([int(np.median(counts)), *(int(images_per_identity(p).max()) for p in others)])
+    num_ids = min(int((images_per_identity(p) >= per_id).sum()) for p in [sample, *others])
+    return num_ids, per_id
 
 
 def neighbour_cells(stats: dict[str, float]) -> str:
@@ -146,7 +153,7 @@ def main() -> None:
             cells = [f"{ref[c]:.2f}" if c in ref else "-" for c in COLUMNS]
             print(f"| {name} (published) | " + " | ".join(cells) + " |")
         for sample, (images, pids, cams) in real.items():
-            num_ids, per_id = sample_shape(pids)
+            num_ids, per_id = common_shape(pids, [arrays[1] for arrays in synthetic.values()])
             print(
                 f"\nRaw-pixel nearest neighbours at {pixel_size[1]}x{pixel_size[0]}, every domain "
                 f"cut to {sample}'s shape ({num_ids} identities x {per_id} images, 20 draws):\n"
