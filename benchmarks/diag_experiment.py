@@ -1,6 +1,6 @@
 """Run experiments of a config in one process, stage by stage, as the workflow's rules do.
 
-    python benchmarks/diag_experiment.py --configfile CFG --out DIR \
+    python benchmarks/diag_experiment.py --configfile CFG [OVERLAY ...] --out DIR \
         --task duke2market --variants baseline secret_mr secret secret_mt --seeds 1 2
 
 For diagnosis and recipe work on a loaded 2-core machine: every Snakemake job pays a Python,
@@ -41,11 +41,18 @@ from secret_core.workflow import layout as paths
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load_config(path: str) -> tuple[dict, dict]:
-    """The config with the schema's defaults filled in, and the variant catalogue."""
-    from snakemake.utils import validate
+def load_config(paths: str | list[str]) -> tuple[dict, dict]:
+    """The config with the schema's defaults filled in, and the variant catalogue.
 
-    config = yaml.safe_load(Path(path).read_text())
+    Several files merge as ``snakemake --configfile A B`` merges them (B's keys replace A's,
+    nested mappings key by key), so a probe can be an overlay on ``config/config.yaml``
+    (e.g. ``benchmarks/camera_shift.yaml``) rather than a copy of it.
+    """
+    from snakemake.utils import update_config, validate
+
+    config: dict = {}
+    for path in [paths] if isinstance(paths, str) else paths:
+        update_config(config, yaml.safe_load(Path(path).read_text()) or {})
     wf.validate_config(config, ROOT / "config" / "schema.yaml", validate)
     variants = wf.load_variants(ROOT / "config" / "variants.yaml", config.get("variants", {}))
     return config, variants
@@ -174,7 +181,12 @@ def run_experiment(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--configfile", default=str(ROOT / "config" / "config.yaml"))
+    parser.add_argument(
+        "--configfile",
+        nargs="+",
+        default=[str(ROOT / "config" / "config.yaml")],
+        help="one or more YAML files, merged in order as Snakemake merges them",
+    )
     parser.add_argument("--out", required=True, help="working directory (results/ goes there)")
     parser.add_argument("--task", nargs="+", required=True)
     parser.add_argument("--variants", nargs="+", default=["secret"])

@@ -108,7 +108,9 @@ def final_maps(config: dict, variants: dict, task: str, seed: int) -> tuple[floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--configfile", required=True, help="the config the run was made with")
+    parser.add_argument(
+        "--configfile", nargs="+", required=True, help="the config file(s) the run was made with"
+    )
     parser.add_argument("--out", required=True, help="the diag_experiment.py working directory")
     parser.add_argument("--task", nargs="+", required=True)
     parser.add_argument("--seeds", nargs="+", type=int, default=[1])

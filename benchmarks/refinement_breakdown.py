@@ -129,7 +129,7 @@ def breakdown(config: dict, results: Path, task: str, seed: int, k: float, denom
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--configfile", default=str(ROOT / "config" / "config.yaml"))
+    parser.add_argument("--configfile", nargs="+", default=[str(ROOT / "config" / "config.yaml")])
     parser.add_argument("--results", default="results", help="the run's results/ folder")
     parser.add_argument("--task", nargs="+", required=True)
     parser.add_argument("--seeds", nargs="+", type=int, default=[1])

@@ -43,3 +43,27 @@ def test_teacher_features_repeat_the_runs_own_labelling_and_evaluation(tmp_path)
     reported = json.loads((exp / "epoch_002" / "eval.json").read_text())
     teacher_map = float(final.split("teacher ")[1].split(",")[0])
     assert teacher_map == round(100 * reported["features"]["global"]["mAP"], 2)
+
+
+def test_overlays_merge_as_snakemake_merges_configfiles(tmp_path):
+    """An overlay replaces only the keys it names, nested ones key by key, and later files
+    win, as ``snakemake --configfile A B`` does; the camera-shift overlay validates."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from diag_experiment import load_config
+
+    first = tmp_path / "lr.yaml"
+    first.write_text("adapt: {lr: 2.0e-4, k: 0.3}\n")
+    second = tmp_path / "k.yaml"
+    second.write_text("adapt: {k: 0.6}\n")
+    base = ROOT / "config" / "config.yaml"
+    config, _ = load_config([str(base), str(first), str(second)])
+    default, _ = load_config(str(base))
+    assert (config["adapt"]["lr"], config["adapt"]["k"]) == (2.0e-4, 0.6)
+    assert config["adapt"]["k1"] == default["adapt"]["k1"]
+    assert config["datasets"] == default["datasets"]
+    shifted, _ = load_config([str(base), str(ROOT / "benchmarks" / "camera_shift.yaml")])
+    for name in ("duke_camshift", "market_camshift"):
+        task = shifted["tasks"][name]
+        source, target = (shifted["datasets"][task[k]]["synthetic"] for k in ("source", "target"))
+        assert source["style"] == target["style"] and source["seed"] != target["seed"]
+    assert shifted["adapt"] == default["adapt"]
