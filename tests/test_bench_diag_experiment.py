@@ -67,3 +67,10 @@ def test_overlays_merge_as_snakemake_merges_configfiles(tmp_path):
         source, target = (shifted["datasets"][task[k]]["synthetic"] for k in ("source", "target"))
         assert source["style"] == target["style"] and source["seed"] != target["seed"]
     assert shifted["adapt"] == default["adapt"]
+    overlays = [
+        str(ROOT / "benchmarks" / name) for name in ("camera_shift.yaml", "weak_start.yaml")
+    ]
+    weak, _ = load_config([str(base), *overlays])
+    assert weak["pretrain"]["iterations"] == {"passes": 5.5}
+    assert weak["pretrain"]["epochs"] == default["pretrain"]["epochs"]
+    assert weak["tasks"] == shifted["tasks"]
