@@ -163,3 +163,32 @@ def test_finetune_sizes_classifiers_by_adapt_classes(
     with pytest.raises(_Stop):
         training.finetune_epoch(checkpoint, str(features), str(labels), "d", settings, "o", "r")
     assert sizes == expected
+
+
+def test_concat_classifier_starts_as_one_normalised_classifier():
+    """naive SECRET's three classifiers act as one on the concatenation, so they start from
+    its centroids normalised as a whole (rows of norm 1 over the three blocks), not from three
+    unit-norm blocks; a per-branch variant keeps one unit-norm centroid per branch.
+
+    By hand: class 0 holds two images, global [1, 0] and [0, 1], top [0, 1] twice, bottom
+    [1, 0] twice; their concatenations sum to [1, 1, 0, 2, 2, 0], of norm sqrt(10).
+    """
+    feats = {
+        "global": np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]], dtype=np.float32),
+        "top": np.array([[0.0, 1.0], [0.0, 1.0], [1.0, 0.0]], dtype=np.float32),
+        "bottom": np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]], dtype=np.float32),
+    }
+    classes = np.repeat(np.array([[0], [0], [1]], dtype=np.int64), 3, axis=1)
+    naive = {"branches": list(BRANCHES), "loss_on": "concat"}
+    weights = training.classifier_weights(feats, classes, naive)
+    row0 = torch.cat([weights[b][0] for b in BRANCHES])
+    expected = torch.tensor([1.0, 1.0, 0.0, 2.0, 2.0, 0.0]) / np.sqrt(10.0)
+    assert torch.allclose(row0, expected, atol=1e-6)
+    assert torch.allclose(
+        torch.cat([weights[b] for b in BRANCHES], dim=1).norm(dim=1), torch.ones(2)
+    )
+
+    per_branch = training.classifier_weights(feats, classes, {"branches": ["global", "top"]})
+    assert torch.allclose(per_branch["global"][0], torch.tensor([1.0, 1.0]) / np.sqrt(2.0))
+    assert torch.allclose(per_branch["top"].norm(dim=1), torch.ones(2))
+    assert per_branch["bottom"].shape == (0, 2)

@@ -30,7 +30,8 @@ def branch_output(out: Mapping[str, dict], branch: str) -> dict:
 
     The sum is exactly one bias-free linear classifier on the concatenated BN-neck features
     whose weight is the three classifiers' weights side by side, so the model needs no extra
-    head, and each block starts from its own branch's centroids (``finetune_epoch``).
+    head; that classifier starts from the normalised centroids of the concatenation, split
+    into the three blocks (``pipeline.training.classifier_weights``).
     """
     if branch != CONCAT:
         return out[branch]

@@ -17,6 +17,7 @@ from secret_core.data.transforms import AUTHORS_PAD
 from secret_core.device import amp_enabled
 from secret_core.engine import build_optimizer, lr_function, save_checkpoint, train_epoch
 from secret_core.engine.ema import teacher_momentum
+from secret_core.evaluation.distance import concatenated
 from secret_core.io import load_arrays, write_json
 from secret_core.losses import LossConfig
 from secret_core.losses.combined import CONCAT
@@ -208,14 +209,11 @@ def finetune_epoch(
     features = load_arrays(features_path)
     dataset = open_dataset(data_summary)
     num_classes = {}
-    for col, branch in enumerate(BRANCHES):
-        if branch not in branches:
-            model.set_classifier(branch, torch.zeros(0, features[branch].shape[1]))
-            continue
-        centroids = compute_centroids(features[branch], class_labels[:, col])
-        num_classes[branch] = int(centroids.shape[0])
+    for branch, centroids in classifier_weights(features, class_labels, variant).items():
+        if centroids.shape[0]:
+            num_classes[branch] = int(centroids.shape[0])
         model.set_classifier(branch, centroids.to(device))
-        if teacher is not None:
+        if teacher is not None and branch in branches:
             teacher.model.set_classifier(branch, centroids.to(device))
     trainable = int((labels[:, BRANCHES.index(branches[0])] >= 0).sum())
     log.info(
@@ -300,6 +298,31 @@ def finetune_epoch(
             **_plain(stats),
         },
     )
+
+
+def classifier_weights(
+    features: Mapping[str, np.ndarray], class_labels: np.ndarray, variant: Mapping[str, Any]
+) -> dict[str, torch.Tensor]:
+    """Each branch's classifier weight for one target epoch: the L2-normalised centroids of
+    its classes, so logits start as cosine similarities (no rows for an untrained branch).
+
+    With ``loss_on: concat`` the three classifiers act as one on the concatenated feature
+    (``losses.combined.branch_output``), so they start as one, as Baseline's does on its
+    feature: from the normalised centroids of the concatenation naive SECRET clusters
+    (``evaluation.distance.concatenated``), split into the three blocks. Three unit-norm
+    blocks would give rows of norm sqrt(3) and logits 1.7 times sharper; naive SECRET then
+    ended 8-16 mAP below Baseline (docs/DEMO_EFFECT.md, section 31).
+    """
+    if loss_branches(variant) == [CONCAT]:
+        joint = compute_centroids(concatenated(features), class_labels[:, BRANCHES.index("global")])
+        blocks = torch.split(joint, [features[b].shape[1] for b in BRANCHES], dim=1)
+        return dict(zip(BRANCHES, blocks, strict=True))
+    return {
+        branch: compute_centroids(features[branch], class_labels[:, col])
+        if branch in variant["branches"]
+        else torch.zeros(0, features[branch].shape[1])
+        for col, branch in enumerate(BRANCHES)
+    }
 
 
 def loss_branches(variant: Mapping[str, Any]) -> list[str]:
