@@ -311,7 +311,7 @@ def classifier_weights(
     feature: from the normalised centroids of the concatenation naive SECRET clusters
     (``evaluation.distance.concatenated``), split into the three blocks. Three unit-norm
     blocks would give rows of norm sqrt(3) and logits 1.7 times sharper; naive SECRET then
-    ended 8-16 mAP below Baseline (docs/DEMO_EFFECT.md, section 31).
+    ended 9.5-16 mAP below Baseline (docs/DEMO_EFFECT.md, section 31).
     """
     if loss_branches(variant) == [CONCAT]:
         joint = compute_centroids(concatenated(features), class_labels[:, BRANCHES.index("global")])
