@@ -210,11 +210,11 @@ def finetune_epoch(
     dataset = open_dataset(data_summary)
     num_classes = {}
     for branch, centroids in classifier_weights(features, class_labels, variant).items():
-        if centroids.shape[0]:
-            num_classes[branch] = int(centroids.shape[0])
         model.set_classifier(branch, centroids.to(device))
-        if teacher is not None and branch in branches:
-            teacher.model.set_classifier(branch, centroids.to(device))
+        if branch in branches:
+            num_classes[branch] = int(centroids.shape[0])
+            if teacher is not None:
+                teacher.model.set_classifier(branch, centroids.to(device))
     trainable = int((labels[:, BRANCHES.index(branches[0])] >= 0).sum())
     log.info(
         "epoch %d: %d of %d samples train; classes %s; %d iterations%s",
