@@ -74,3 +74,7 @@ def test_overlays_merge_as_snakemake_merges_configfiles(tmp_path):
     assert weak["pretrain"]["iterations"] == {"passes": 5.5}
     assert weak["pretrain"]["epochs"] == default["pretrain"]["epochs"]
     assert weak["tasks"] == shifted["tasks"]
+    overlays[-1] = str(ROOT / "benchmarks" / "weakest_start.yaml")
+    weakest, _ = load_config([str(base), *overlays])
+    assert weakest["pretrain"]["iterations"] == {"passes": 1.5}
+    assert weakest["adapt"] == default["adapt"]
