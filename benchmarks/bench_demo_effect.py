@@ -215,7 +215,7 @@ def headroom(config: dict, results: Path) -> list[str]:
     return lines
 
 
-def snakemake_command(
+def workflow_command(
     target: str, configfile: str, cores: int, seeds: list[int] | None = None
 ) -> list[str]:
     """The workflow run that builds ``target``. The target goes first: ``--configfile`` and
@@ -245,7 +245,7 @@ def main() -> None:
     if args.run:
         for target in ("results/table1.csv", "results/table3.csv"):
             start = time.perf_counter()
-            cmd = snakemake_command(target, args.configfile, args.cores, args.seeds)
+            cmd = workflow_command(target, args.configfile, args.cores, args.seeds)
             subprocess.run(cmd, check=True)
             print(f"{target}: {time.perf_counter() - start:.0f} s wall", flush=True)
     goals = check(config, Path(args.results))

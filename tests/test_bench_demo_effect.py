@@ -7,7 +7,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_demo_effect import check, headroom, snakemake_command  # noqa: E402
+from bench_demo_effect import check, headroom, workflow_command  # noqa: E402
 
 FINAL = {  # variant -> final global mAP (joint = +1)
     "baseline": 0.40,
@@ -96,8 +96,8 @@ def test_orderings_print_the_query_error_when_summaries_keep_per_query_ap(tmp_pa
 def test_run_command_puts_the_target_before_its_config_and_seeds():
     """--configfile and --config take several values: a target after them would be read as a
     config file, so the target must come first; --seeds reaches the run as --config."""
-    cmd = snakemake_command("results/table3.csv", "config/config.yaml", 2, [1, 2, 3])
+    cmd = workflow_command("results/table3.csv", "config/config.yaml", 2, [1, 2, 3])
     assert cmd[:2] == ["snakemake", "results/table3.csv"]
     assert cmd[cmd.index("--configfile") + 1] == "config/config.yaml"
     assert cmd[-2:] == ["--config", "seeds=[1,2,3]"]
-    assert "--config" not in snakemake_command("results/table1.csv", "c.yaml", 2)
+    assert "--config" not in workflow_command("results/table1.csv", "c.yaml", 2)
