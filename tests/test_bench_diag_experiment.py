@@ -78,3 +78,20 @@ def test_overlays_merge_as_snakemake_merges_configfiles(tmp_path):
     weakest, _ = load_config([str(base), *overlays])
     assert weakest["pretrain"]["iterations"] == {"passes": 1.5}
     assert weakest["adapt"] == default["adapt"]
+
+
+def test_teacher_stream_overlay_runs_the_mean_teacher_under_secrets_name():
+    """The overlay of DEMO_EFFECT section 35 makes `secret` the mean teacher, and nothing else:
+    the same entry as `secret_mt` but for its label, and the same config."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from diag_experiment import load_config
+
+    base = str(ROOT / "config" / "config.yaml")
+    overlay = str(ROOT / "benchmarks" / "teacher_on_secret_stream.yaml")
+    config, variants = load_config([base, overlay])
+    default, default_variants = load_config(base)
+    assert not default_variants["secret"]["mean_teacher"]
+    assert variants["secret"]["mean_teacher"]
+    mean_teacher = dict(default_variants["secret_mt"], label=variants["secret"]["label"])
+    assert variants["secret"] == mean_teacher
+    assert {k: v for k, v in config.items() if k != "variants"} == default
