@@ -95,3 +95,26 @@ def test_teacher_stream_overlay_runs_the_mean_teacher_under_secrets_name():
     mean_teacher = dict(default_variants["secret_mt"], label=variants["secret"]["label"])
     assert variants["secret"] == mean_teacher
     assert {k: v for k, v in config.items() if k != "variants"} == default
+
+
+def test_four_samples_overlay_doubles_only_the_target_budget():
+    """The overlay of DEMO_EFFECT section 36 changes adapt.iterations and nothing else, and
+    gives 87 iterations on a 696-image target where auto gives 44."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from diag_experiment import load_config
+
+    from secret_core.data.sampler import iterations_per_epoch
+
+    base = str(ROOT / "config" / "config.yaml")
+    overlay = str(ROOT / "benchmarks" / "four_samples_per_image.yaml")
+    config, variants = load_config([base, overlay])
+    default, default_variants = load_config(base)
+    assert variants == default_variants
+    assert config["adapt"]["iterations"] == {"samples_per_image": 4}
+    assert {**config["adapt"], "iterations": "auto"} == default["adapt"]
+    assert {k: v for k, v in config.items() if k != "adapt"} == {
+        k: v for k, v in default.items() if k != "adapt"
+    }
+    batch = config["adapt"]["batch_size"]
+    assert iterations_per_epoch(config["adapt"]["iterations"], 696, batch) == 87
+    assert iterations_per_epoch(default["adapt"]["iterations"], 696, batch) == 44

@@ -156,6 +156,20 @@ def test_auto_iterations_draw_two_samples_per_target_image():
             iterations_per_epoch(bad, 700, 32)
 
 
+def test_samples_per_image_scales_the_target_budget():
+    """ceil(S N / batch): 4 per image is twice auto's budget, rounded once, not doubled."""
+    assert iterations_per_epoch({"samples_per_image": 4}, 696, 32) == 87  # 87.0
+    assert iterations_per_epoch({"samples_per_image": 4}, 660, 32) == 83  # 82.5 up
+    assert iterations_per_epoch({"samples_per_image": 2}, 700, 32) == iterations_per_epoch(
+        "auto", 700, 32
+    )
+    assert iterations_per_epoch({"samples_per_image": 4}, 2030, 32) == 254  # a real target
+    assert iterations_per_epoch({"samples_per_image": 0.01}, 5, 32) == 1
+    for bad in ({"samples_per_image": 0}, {"samples_per_image": "4"}, {"passes": 4}, {}):
+        with pytest.raises(SecretError, match=r"samples_per_image: S"):
+            iterations_per_epoch(bad, 700, 32)
+
+
 def test_pretrain_budget_in_passes_scales_with_the_source():
     # auto: the authors' 80 x 100 x 64 samples over Market's 12,936 images, 39.6 passes.
     assert pretrain_iterations_per_epoch("auto", 12936, 64, 80) == 100

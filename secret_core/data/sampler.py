@@ -26,18 +26,29 @@ AUTHORS_PRETRAIN_SAMPLES = 80 * 100 * 64
 MARKET_TRAIN_IMAGES = 12_936
 
 
-def iterations_per_epoch(setting: int | str, num_images: int, batch_size: int) -> int:
-    """``adapt.iterations``: a count, or ``auto`` for the authors' two samples per target
-    training image (``ceil(2 N / batch_size)``), so the budget scales with the target: a
-    fixed count tuned on ~700 images trains a 12,936-image target for a twentieth of a pass.
+def iterations_per_epoch(setting: int | str | dict, num_images: int, batch_size: int) -> int:
+    """``adapt.iterations``: a count, or a budget in samples per target training image.
+
+    ``{samples_per_image: S}`` draws about S samples per image and epoch
+    (``ceil(S N / batch_size)`` for N target training images); ``auto`` is the authors' two
+    (``ceil(2 N / batch_size)``). Either way the budget scales with the target: a fixed count
+    tuned on ~700 images trains a 12,936-image target for a twentieth of a pass.
     """
-    if setting == "auto":
-        return max(1, -(-AUTHORS_SAMPLES_PER_IMAGE * int(num_images) // int(batch_size)))
     if isinstance(setting, int) and not isinstance(setting, bool) and setting >= 1:
         return setting
-    raise SecretError(
-        f"adapt.iterations must be a positive integer or 'auto', got {setting!r}; fix the config"
-    )
+    per_image = None
+    if setting == "auto":
+        per_image = AUTHORS_SAMPLES_PER_IMAGE
+    elif isinstance(setting, dict) and set(setting) == {"samples_per_image"}:
+        value = setting["samples_per_image"]
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            per_image = value
+    if per_image is None:
+        raise SecretError(
+            "adapt.iterations must be a positive integer, 'auto' or {samples_per_image: S} "
+            f"with S > 0, got {setting!r}; fix the config"
+        )
+    return max(1, math.ceil(round(float(per_image) * int(num_images) / int(batch_size), 9)))
 
 
 def pretrain_iterations_per_epoch(
