@@ -26,6 +26,27 @@ AUTHORS_PRETRAIN_SAMPLES = 80 * 100 * 64
 MARKET_TRAIN_IMAGES = 12_936
 
 
+def _positive_count(setting: object) -> int | None:
+    """The setting when it is a fixed iteration count (a positive int), else None."""
+    if isinstance(setting, int) and not isinstance(setting, bool) and setting >= 1:
+        return setting
+    return None
+
+
+def _budget(setting: object, key: str) -> float | None:
+    """S of a ``{key: S}`` budget with S > 0, else None."""
+    if isinstance(setting, dict) and set(setting) == {key}:
+        value = setting[key]
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            return float(value)
+    return None
+
+
+def _ceil_iterations(iterations: float) -> int:
+    """At least one iteration; rounded first so that 87.000000001 from float error is 87."""
+    return max(1, math.ceil(round(iterations, 9)))
+
+
 def iterations_per_epoch(setting: int | str | dict, num_images: int, batch_size: int) -> int:
     """``adapt.iterations``: a count, or a budget in samples per target training image.
 
@@ -34,21 +55,18 @@ def iterations_per_epoch(setting: int | str | dict, num_images: int, batch_size:
     (``ceil(2 N / batch_size)``). Either way the budget scales with the target: a fixed count
     tuned on ~700 images trains a 12,936-image target for a twentieth of a pass.
     """
-    if isinstance(setting, int) and not isinstance(setting, bool) and setting >= 1:
-        return setting
-    per_image = None
-    if setting == "auto":
-        per_image = AUTHORS_SAMPLES_PER_IMAGE
-    elif isinstance(setting, dict) and set(setting) == {"samples_per_image"}:
-        value = setting["samples_per_image"]
-        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-            per_image = value
+    count = _positive_count(setting)
+    if count is not None:
+        return count
+    per_image = (
+        AUTHORS_SAMPLES_PER_IMAGE if setting == "auto" else _budget(setting, "samples_per_image")
+    )
     if per_image is None:
         raise SecretError(
             "adapt.iterations must be a positive integer, 'auto' or {samples_per_image: S} "
             f"with S > 0, got {setting!r}; fix the config"
         )
-    return max(1, math.ceil(round(float(per_image) * int(num_images) / int(batch_size), 9)))
+    return _ceil_iterations(per_image * int(num_images) / int(batch_size))
 
 
 def pretrain_iterations_per_epoch(
@@ -62,21 +80,19 @@ def pretrain_iterations_per_epoch(
     source trains a larger one for a fraction of the passes: the demo's 30 x 20 x 32 is 27.6
     passes over its 696 images and 3.2 over a 6,000-image source.
     """
-    where = "pretrain.iterations"
-    if isinstance(setting, int) and not isinstance(setting, bool) and setting >= 1:
-        return setting
+    count = _positive_count(setting)
+    if count is not None:
+        return count
     if setting == "auto":
         samples = AUTHORS_PRETRAIN_SAMPLES * int(num_images)
         return max(1, -(-samples // (MARKET_TRAIN_IMAGES * int(epochs) * int(batch_size))))
-    if isinstance(setting, dict) and set(setting) == {"passes"}:
-        passes = setting["passes"]
-        if isinstance(passes, int | float) and not isinstance(passes, bool) and passes > 0:
-            per_epoch = float(passes) * int(num_images) / (int(epochs) * int(batch_size))
-            return max(1, math.ceil(round(per_epoch, 9)))
-    raise SecretError(
-        f"{where} must be a positive integer, 'auto' or {{passes: P}} with P > 0, got "
-        f"{setting!r}; fix the config"
-    )
+    passes = _budget(setting, "passes")
+    if passes is None:
+        raise SecretError(
+            "pretrain.iterations must be a positive integer, 'auto' or {passes: P} with P > 0, "
+            f"got {setting!r}; fix the config"
+        )
+    return _ceil_iterations(passes * int(num_images) / (int(epochs) * int(batch_size)))
 
 
 class PKSampler(torch.utils.data.Sampler[int]):
