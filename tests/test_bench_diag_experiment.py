@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,3 +119,53 @@ def test_four_samples_overlay_doubles_only_the_target_budget():
     batch = config["adapt"]["batch_size"]
     assert iterations_per_epoch(config["adapt"]["iterations"], 696, batch) == 87
     assert iterations_per_epoch(default["adapt"]["iterations"], 696, batch) == 44
+
+
+def test_carry_overlay_changes_only_the_optimizer_state():
+    """The overlay of DEMO_EFFECT section 37 sets adapt.optimizer_state and nothing else, and
+    the setting reaches the fine-tuning params (the default leaves the key out of them)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from diag_experiment import load_config
+
+    import secret_core.workflow as wf
+
+    base = str(ROOT / "config" / "config.yaml")
+    config, variants = load_config([base, str(ROOT / "benchmarks" / "carry_optimizer_state.yaml")])
+    default, _ = load_config(base)
+    assert config["adapt"]["optimizer_state"] == "carry"
+    assert {**config["adapt"], "optimizer_state": "fresh"} == default["adapt"]
+    assert {k: v for k, v in config.items() if k != "adapt"} == {
+        k: v for k, v in default.items() if k != "adapt"
+    }
+    wc = {"setting": "uda", "task": "duke2market", "variant": "secret", "seed": "1", "epoch": "3"}
+    assert wf.stage_settings(config, variants, "finetune", wc)["optimizer_state"] == "carry"
+    assert "optimizer_state" not in wf.stage_settings(default, variants, "finetune", wc)
+
+
+def test_restart_kick_is_one_lr_per_weight_and_carrying_removes_it(tmp_path):
+    """benchmarks/adam_restart_kick.py on a two-epoch carry run: the fresh Adam's first step
+    has norm lr x sqrt(weights) (every weight moves by the lr, worked by hand in
+    test_engine_optim.py). With carried moments the first step of epoch 2 continues epoch 1's
+    three (micro config), as a single Adam's fourth step would: about half the kick."""
+    import re
+
+    from secret_core.modeling import build_model
+
+    config = ROOT / "tests" / "micro_config.yaml"
+    overlay = ROOT / "benchmarks" / "carry_optimizer_state.yaml"
+    task = next(iter(yaml.safe_load(config.read_text())["tasks"]))
+    driver = [sys.executable, str(ROOT / "benchmarks" / "diag_experiment.py"), "--configfile"]
+    driver += [str(config), str(overlay), "--out", str(tmp_path), "--task", task]
+    subprocess.run(driver, check=True, cwd=ROOT, capture_output=True)
+    kick = [sys.executable, str(ROOT / "benchmarks" / "adam_restart_kick.py"), "--configfile"]
+    kick += [str(config), str(overlay), "--out", str(tmp_path), "--task", task, "--epoch", "2"]
+    out = subprocess.run(kick, check=True, cwd=ROOT, capture_output=True, text=True).stdout
+    first = {
+        rule: float(step) for rule, step in re.findall(r"(fresh|carry): steps 1-5 ([0-9.]+)", out)
+    }
+    model = build_model("resnet_tiny", 2)
+    weights = sum(
+        p.numel() for n, p in model.named_parameters() if p.requires_grad and "classifier" not in n
+    )
+    assert first["fresh"] == pytest.approx(3.5e-4 * weights**0.5, rel=0.02)
+    assert first["carry"] < 0.7 * first["fresh"]

@@ -13,6 +13,7 @@ from secret_core import seeding
 from secret_core.engine import (
     CHECKPOINT_KEYS,
     MeanTeacher,
+    adam_moments,
     build_optimizer,
     load_checkpoint,
     load_model_state,
@@ -49,11 +50,30 @@ def test_checkpoint_round_trip_with_resized_classifiers(tmp_path):
     model.set_classifier("top", torch.randn(5, 128))
     path = tmp_path / "ckpt.pt"
     extra = {"eps": 0.5, "num_classes": {"global": 3}, "names": ["a", "b"]}
-    save_checkpoint(path, model=model, teacher=teacher, epoch=2, global_step=40, extra=extra)
-    state = torch.load(path, weights_only=True)  # the contract: safe loading works
-    assert (
-        set(state) == set(CHECKPOINT_KEYS) == {"model", "teacher", "epoch", "global_step", "extra"}
+    moments = adam_moments(optimizer, model)  # what adapt.optimizer_state: carry stores
+    save_checkpoint(
+        path,
+        model=model,
+        teacher=teacher,
+        epoch=2,
+        global_step=40,
+        extra=extra,
+        adam_moments=moments,
     )
+    state = torch.load(path, weights_only=True)  # the contract: safe loading works
+    assert set(state) == set(CHECKPOINT_KEYS)
+    assert set(CHECKPOINT_KEYS) == {
+        "model",
+        "teacher",
+        "epoch",
+        "global_step",
+        "extra",
+        "adam_moments",
+    }
+    assert set(state["adam_moments"]) == set(moments) and moments
+    for name, entry in moments.items():
+        for key, value in entry.items():
+            assert torch.equal(state["adam_moments"][name][key], value), (name, key)
     state = load_checkpoint(path)
     assert (state["epoch"], state["global_step"], state["extra"]) == (2, 40, extra)
     fresh = build_model("resnet_tiny", 0)
@@ -77,7 +97,8 @@ def test_checkpoint_without_teacher(tmp_path):
 def test_no_optimizer_or_rng_state_is_written():
     """The authors build a fresh Adam every target epoch and every stage derives its seed, so
     neither state is ever read back: the writer does not accept them and seeding has no
-    restore half."""
+    restore half (``adam_moments``, for ``adapt.optimizer_state: carry``, holds the moments
+    alone, by parameter name, not an optimizer's state_dict)."""
     assert "optimizer" not in inspect.signature(save_checkpoint).parameters
     assert not hasattr(seeding, "rng_state") and not hasattr(seeding, "set_rng_state")
 

@@ -192,3 +192,52 @@ def test_concat_classifier_starts_as_one_normalised_classifier():
     assert torch.allclose(per_branch["global"][0], torch.tensor([1.0, 1.0]) / np.sqrt(2.0))
     assert torch.allclose(per_branch["top"].norm(dim=1), torch.ones(2))
     assert per_branch["bottom"].shape == (0, 2)
+
+
+@pytest.mark.parametrize("rule", [None, "fresh", "carry"])
+def test_finetune_carries_adam_moments_only_when_configured(
+    monkeypatch, checkpoint, tmp_path, rule
+):
+    """``adapt.optimizer_state: carry`` stores the epoch's Adam moments (no classifier's) in
+    its checkpoint and the next epoch starts from them; ``fresh`` (the authors', and the rule
+    when the params leave the key out) stores none, so every epoch builds a new Adam."""
+    from types import SimpleNamespace
+
+    from secret_core.data.records import Record
+    from secret_core.engine import load_checkpoint
+
+    num = 8
+    records = [Record(f"{i}.jpg", i // 4, i % 2) for i in range(num)]
+    groups = torch.arange(num) // 4
+    batch = {"images": torch.randn(num, 3, 32, 16), "labels": groups[:, None].repeat(1, 3)}
+    monkeypatch.setattr(training, "build_train_loader", lambda *a, **k: [batch])
+    monkeypatch.setattr(training, "open_dataset", lambda _: SimpleNamespace(train=records))
+    restored = []
+    original = training.restore_adam_moments
+
+    def counting(optimizer, model, moments):
+        restored.append(original(optimizer, model, moments))
+        return restored[-1]
+
+    monkeypatch.setattr(training, "restore_adam_moments", counting)
+    labels, features = _epoch_inputs(tmp_path, {b: groups.numpy() for b in BRANCHES})
+    previous = checkpoint
+    for epoch in (1, 2):
+        settings = _secret_settings()
+        settings["run"]["epoch"] = epoch
+        settings["amp"] = False
+        if rule:
+            settings["optimizer_state"] = rule
+        out = str(tmp_path / f"epoch{epoch}.pt")
+        training.finetune_epoch(
+            previous, str(features), str(labels), "d", settings, out, str(tmp_path / "r.json")
+        )
+        previous = out
+    moments = load_checkpoint(previous)["adam_moments"]
+    if rule != "carry":
+        assert moments is None and restored == []
+        return
+    trained = {n for n, p in build_model("resnet_tiny", 2).named_parameters() if p.requires_grad}
+    assert set(moments) == {n for n in trained if ".classifier." not in n}
+    assert all(int(entry["step"]) == 2 for entry in moments.values())  # epoch 1's, then 2's
+    assert restored == [len(moments)]  # epoch 1 starts fresh: the start model holds none

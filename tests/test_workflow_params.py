@@ -74,6 +74,7 @@ EXPECTED: dict[str, set[str]] = {
     "adapt.lr_steps": {"finetune"},
     "adapt.random_erasing": {"finetune"},
     "adapt.momentum": {"finetune"},
+    "adapt.optimizer_state": {"finetune"},
     "adapt.k1": {"cluster"},
     "adapt.k2": {"cluster"},
     "adapt.min_samples": {"cluster"},
@@ -377,6 +378,21 @@ def test_classes_enter_params_only_away_from_the_former_rule():
         if expected:
             assert finetune["classes"] == rule
     assert load("paper.yaml")["adapt"]["classes"] == "branch"
+
+
+def test_optimizer_state_enters_params_only_away_from_the_authors_rule():
+    """Epochs finished before ``adapt.optimizer_state`` existed built a fresh Adam, as the
+    authors do: their params stay as they were at that value; ``carry`` reruns only
+    fine-tuning (and what follows it)."""
+    catalogue = variants()
+    wc = {"setting": "uda", "task": "duke2market", "variant": "secret", "seed": "1", "epoch": "2"}
+    for rule, expected in (("fresh", False), ("carry", True)):
+        config = load("config.yaml")
+        config["adapt"]["optimizer_state"] = rule
+        finetune = wf.stage_settings(config, catalogue, "finetune", wc)
+        assert ("optimizer_state" in finetune) is expected
+        assert "optimizer_state" not in wf.stage_settings(config, catalogue, "cluster", wc)
+    assert load("paper.yaml")["adapt"]["optimizer_state"] == "fresh"
 
 
 def test_warmup_per_enters_pretrain_params_only_away_from_the_former_rule():

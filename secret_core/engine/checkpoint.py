@@ -2,7 +2,9 @@
 
 A checkpoint holds only what is read back. The optimiser is not stored: as in the authors'
 code a fresh Adam is built at every target epoch, so its moments (twice the model's size) were
-never loaded. Neither are RNG states: every stage seeds itself from
+never loaded. Only with ``adapt.optimizer_state: carry`` does a target epoch store the Adam
+moments of its non-classifier parameters (``adam_moments``), which the next epoch reads back.
+Neither are RNG states: every stage seeds itself from
 ``secret_core.seeding.derive_seed``, so a resumed epoch draws the same numbers without them.
 Checkpoints written before this change, which carry ``optimizer`` and ``rng`` entries, still
 load; those entries are dropped on reading.
@@ -33,7 +35,7 @@ from secret_core.modeling.state import load_model_state
 
 __all__ = ["CHECKPOINT_KEYS", "load_checkpoint", "load_model_state", "save_checkpoint"]
 
-CHECKPOINT_KEYS = ("model", "teacher", "epoch", "global_step", "extra")
+CHECKPOINT_KEYS = ("model", "teacher", "epoch", "global_step", "extra", "adam_moments")
 _LEGACY_KEYS = ("optimizer", "rng")
 """Entries older checkpoints carry that nothing reads: dropped by :func:`load_checkpoint`."""
 _READ_ERRORS = (
@@ -54,6 +56,7 @@ def save_checkpoint(
     epoch: int,
     global_step: int,
     extra: Mapping[str, Any] | None = None,
+    adam_moments: Mapping[str, Mapping[str, torch.Tensor]] | None = None,
 ) -> None:
     """Write what the next epoch and the evaluation read back (see the module), atomically.
 
@@ -68,6 +71,11 @@ def save_checkpoint(
         "global_step": int(global_step),
         "extra": _plain(dict(extra or {}), "extra"),
     }
+    if adam_moments is not None:  # absent otherwise: earlier checkpoints stay byte-identical
+        state["adam_moments"] = {
+            name: {key: torch.as_tensor(value) for key, value in entry.items()}
+            for name, entry in adam_moments.items()
+        }
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
 
@@ -104,8 +112,8 @@ def _plain(value: Any, where: str) -> Any:
 
 def load_checkpoint(path: str | os.PathLike, map_location: str = "cpu") -> dict[str, Any]:
     """Read a checkpoint with ``weights_only=True``; the result has exactly the keys of
-    :data:`CHECKPOINT_KEYS` (``teacher`` None when not saved; older checkpoints' optimizer
-    and RNG entries are dropped)."""
+    :data:`CHECKPOINT_KEYS` (``teacher`` and ``adam_moments`` None when not saved; older
+    checkpoints' optimizer and RNG entries are dropped)."""
     p = Path(path)
     if not p.is_file():
         raise SecretError(f"checkpoint {p} not found; run the rule that writes it first")
@@ -124,6 +132,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: str = "cpu") -> dict[
     for key in _LEGACY_KEYS:
         state.pop(key, None)
     state.setdefault("teacher", None)
+    state.setdefault("adam_moments", None)
     state.setdefault("epoch", 0)
     state.setdefault("global_step", 0)
     state.setdefault("extra", {})

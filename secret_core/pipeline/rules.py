@@ -29,3 +29,10 @@ DEFAULT_DETACH_LOCAL = True
 # out of the mean.
 LONE_ANCHORS = ("self", "drop")
 DEFAULT_LONE_ANCHORS = "drop"
+
+# What the fine-tuning Adam of a target epoch starts from (adapt.optimizer_state; see
+# secret_core.engine.optim). ``fresh`` is the authors' code (a new Adam every epoch) and this
+# pipeline's rule alike; ``carry`` continues the moments of every parameter but the
+# classifiers, which are made anew each epoch.
+OPTIMIZER_STATES = ("fresh", "carry")
+DEFAULT_OPTIMIZER_STATE = "fresh"

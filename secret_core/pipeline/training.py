@@ -15,7 +15,14 @@ from secret_core.data.positives import DEFAULT_POSITIVES
 from secret_core.data.sampler import iterations_per_epoch, pretrain_iterations_per_epoch
 from secret_core.data.transforms import AUTHORS_PAD
 from secret_core.device import amp_enabled
-from secret_core.engine import build_optimizer, lr_function, save_checkpoint, train_epoch
+from secret_core.engine import (
+    adam_moments,
+    build_optimizer,
+    lr_function,
+    restore_adam_moments,
+    save_checkpoint,
+    train_epoch,
+)
 from secret_core.engine.ema import teacher_momentum
 from secret_core.evaluation.distance import concatenated
 from secret_core.io import load_arrays, write_json
@@ -24,7 +31,12 @@ from secret_core.losses.combined import CONCAT
 from secret_core.modeling import compute_centroids
 from secret_core.pipeline.datasets import open_dataset, split_pixels
 from secret_core.pipeline.models import new_model, restore, runtime_device
-from secret_core.pipeline.rules import DEFAULT_CLASSES, DEFAULT_DETACH_LOCAL, DEFAULT_WARMUP_PER
+from secret_core.pipeline.rules import (
+    DEFAULT_CLASSES,
+    DEFAULT_DETACH_LOCAL,
+    DEFAULT_OPTIMIZER_STATE,
+    DEFAULT_WARMUP_PER,
+)
 from secret_core.pipeline.runner import get_logger
 from secret_core.refinement.labels import reindex
 from secret_core.refinement.training_set import epoch_labels
@@ -202,6 +214,9 @@ def finetune_epoch(
     model, teacher, state = restore(
         model_cfg, model_path, device, with_teacher=mean_teacher, momentum=momentum
     )
+    # adapt.optimizer_state: carry continues the previous epoch's Adam moments (the start
+    # model holds none, so epoch 1 starts fresh); see secret_core.engine.optim
+    carry_moments = settings.get("optimizer_state", DEFAULT_OPTIMIZER_STATE) == "carry"
     loss_cfg = LossConfig.from_config(settings.get("loss"), "adapt.loss", mean_teacher)
     erasing = RandomErasingConfig.from_config(
         settings.get("random_erasing"), "adapt.random_erasing"
@@ -240,6 +255,7 @@ def finetune_epoch(
             epoch=epoch,
             global_step=int(state.get("global_step", 0)),
             extra={"num_classes": num_classes, "skipped": True},
+            adam_moments=state["adam_moments"] if carry_moments else None,
         )
         write_json(
             out_record,
@@ -262,6 +278,9 @@ def finetune_epoch(
         random_erasing=erasing,
     )
     optimizer = build_optimizer(model, lr=settings["lr"], weight_decay=settings["weight_decay"])
+    if carry_moments and state["adam_moments"]:
+        restored = restore_adam_moments(optimizer, model, state["adam_moments"])
+        log.info("epoch %d: Adam moments of %d parameters carried over", epoch, restored)
     lr_fn = lr_function(settings["lr"], epoch, iterations, settings["lr_steps"])
     start = time.perf_counter()
     stats = train_epoch(
@@ -285,6 +304,7 @@ def finetune_epoch(
         epoch=epoch,
         global_step=stats["global_step_end"],
         extra={"num_classes": num_classes},
+        adam_moments=adam_moments(optimizer, model) if carry_moments else None,
     )
     write_json(
         out_record,

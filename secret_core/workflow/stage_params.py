@@ -17,6 +17,7 @@ from secret_core.pipeline.rules import (
     DEFAULT_CLASSES,
     DEFAULT_DETACH_LOCAL,
     DEFAULT_LONE_ANCHORS,
+    DEFAULT_OPTIMIZER_STATE,
     DEFAULT_WARMUP_PER,
 )
 from secret_core.synthetic.version import GENERATOR_VERSION
@@ -79,6 +80,7 @@ FINETUNE_KEYS = (
     "weight_decay",
     "lr_steps",
     "random_erasing",
+    "optimizer_state",
 )
 
 
@@ -205,6 +207,7 @@ FORMER_DEFAULTS = {
     "classes": DEFAULT_CLASSES,
     "warmup_per": DEFAULT_WARMUP_PER,
     "detach_local": DEFAULT_DETACH_LOCAL,
+    "optimizer_state": DEFAULT_OPTIMIZER_STATE,
 }
 ERASING_FORMER_DEFAULTS = {"draw": DEFAULT_DRAW}
 TRIPLET_FORMER_DEFAULTS = {"lone_anchors": DEFAULT_LONE_ANCHORS}
