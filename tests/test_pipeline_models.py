@@ -241,3 +241,12 @@ def test_finetune_carries_adam_moments_only_when_configured(
     assert set(moments) == {n for n in trained if ".classifier." not in n}
     assert all(int(entry["step"]) == 2 for entry in moments.values())  # epoch 1's, then 2's
     assert restored == [len(moments)]  # epoch 1 starts fresh: the start model holds none
+
+
+def test_unknown_optimizer_state_is_one_line():
+    from secret_core.errors import SecretError
+
+    assert training.carries_adam_moments({}) is False  # params leave out the authors' rule
+    assert training.carries_adam_moments({"optimizer_state": "carry"}) is True
+    with pytest.raises(SecretError, match=r"adapt\.optimizer_state must be one of fresh, carry"):
+        training.carries_adam_moments({"optimizer_state": "keep"})

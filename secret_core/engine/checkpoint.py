@@ -72,10 +72,7 @@ def save_checkpoint(
         "extra": _plain(dict(extra or {}), "extra"),
     }
     if adam_moments is not None:  # absent otherwise: earlier checkpoints stay byte-identical
-        state["adam_moments"] = {
-            name: {key: torch.as_tensor(value) for key, value in entry.items()}
-            for name, entry in adam_moments.items()
-        }
+        state["adam_moments"] = {name: dict(entry) for name, entry in adam_moments.items()}
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
 

@@ -24,6 +24,7 @@ from secret_core.engine import (
     train_epoch,
 )
 from secret_core.engine.ema import teacher_momentum
+from secret_core.errors import SecretError
 from secret_core.evaluation.distance import concatenated
 from secret_core.io import load_arrays, write_json
 from secret_core.losses import LossConfig
@@ -36,6 +37,7 @@ from secret_core.pipeline.rules import (
     DEFAULT_DETACH_LOCAL,
     DEFAULT_OPTIMIZER_STATE,
     DEFAULT_WARMUP_PER,
+    OPTIMIZER_STATES,
 )
 from secret_core.pipeline.runner import get_logger
 from secret_core.refinement.labels import reindex
@@ -183,6 +185,19 @@ def init_model(settings: dict[str, Any], model_path: str, imagenet_file: str | N
     )
 
 
+def carries_adam_moments(settings: dict[str, Any]) -> bool:
+    """Whether ``adapt.optimizer_state`` is ``carry``: the epoch starts from the previous
+    epoch's Adam moments (the start model holds none, so epoch 1 starts fresh) and stores
+    its own (see secret_core.engine.optim)."""
+    rule = settings.get("optimizer_state", DEFAULT_OPTIMIZER_STATE)
+    if rule not in OPTIMIZER_STATES:
+        raise SecretError(
+            f"adapt.optimizer_state must be one of {', '.join(OPTIMIZER_STATES)} (fresh: the "
+            f"authors'), got {rule!r}"
+        )
+    return rule == "carry"
+
+
 def finetune_epoch(
     model_path: str,
     features_path: str,
@@ -214,9 +229,7 @@ def finetune_epoch(
     model, teacher, state = restore(
         model_cfg, model_path, device, with_teacher=mean_teacher, momentum=momentum
     )
-    # adapt.optimizer_state: carry continues the previous epoch's Adam moments (the start
-    # model holds none, so epoch 1 starts fresh); see secret_core.engine.optim
-    carry_moments = settings.get("optimizer_state", DEFAULT_OPTIMIZER_STATE) == "carry"
+    carry_moments = carries_adam_moments(settings)
     loss_cfg = LossConfig.from_config(settings.get("loss"), "adapt.loss", mean_teacher)
     erasing = RandomErasingConfig.from_config(
         settings.get("random_erasing"), "adapt.random_erasing"
