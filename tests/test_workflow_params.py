@@ -365,34 +365,25 @@ def test_positives_enter_params_only_away_from_the_default_rule():
             assert finetune["positives"] == pretrain["pretrain"]["positives"] == rule
 
 
-def test_classes_enter_params_only_away_from_the_former_rule():
-    """Epochs finished before ``adapt.classes`` existed used ``trained``: their params stay as
-    they were at that value, and the authors' ``branch`` reruns only fine-tuning."""
+@pytest.mark.parametrize(
+    ("key", "former", "other", "authors"),
+    [("classes", "trained", "branch", "branch"), ("optimizer_state", "fresh", "carry", "fresh")],
+)
+def test_adapt_rules_enter_params_only_away_from_the_former_rule(key, former, other, authors):
+    """Epochs finished before ``adapt.classes`` (``adapt.optimizer_state``) existed used
+    ``trained`` (a fresh Adam, as the authors): their params stay as they were at that value,
+    and the other rule reruns only fine-tuning (and what follows it)."""
     catalogue = variants()
     wc = {"setting": "uda", "task": "duke2market", "variant": "secret", "seed": "1", "epoch": "2"}
-    for rule, expected in (("trained", False), ("branch", True)):
+    for rule, expected in ((former, False), (other, True)):
         config = load("config.yaml")
-        config["adapt"]["classes"] = rule
+        config["adapt"][key] = rule
         finetune = wf.stage_settings(config, catalogue, "finetune", wc)
-        assert ("classes" in finetune) is expected
+        assert (key in finetune) is expected
         if expected:
-            assert finetune["classes"] == rule
-    assert load("paper.yaml")["adapt"]["classes"] == "branch"
-
-
-def test_optimizer_state_enters_params_only_away_from_the_authors_rule():
-    """Epochs finished before ``adapt.optimizer_state`` existed built a fresh Adam, as the
-    authors do: their params stay as they were at that value; ``carry`` reruns only
-    fine-tuning (and what follows it)."""
-    catalogue = variants()
-    wc = {"setting": "uda", "task": "duke2market", "variant": "secret", "seed": "1", "epoch": "2"}
-    for rule, expected in (("fresh", False), ("carry", True)):
-        config = load("config.yaml")
-        config["adapt"]["optimizer_state"] = rule
-        finetune = wf.stage_settings(config, catalogue, "finetune", wc)
-        assert ("optimizer_state" in finetune) is expected
-        assert "optimizer_state" not in wf.stage_settings(config, catalogue, "cluster", wc)
-    assert load("paper.yaml")["adapt"]["optimizer_state"] == "fresh"
+            assert finetune[key] == rule
+        assert key not in wf.stage_settings(config, catalogue, "cluster", wc)
+    assert load("paper.yaml")["adapt"][key] == authors
 
 
 def test_warmup_per_enters_pretrain_params_only_away_from_the_former_rule():
