@@ -35,7 +35,17 @@ wildcard_constraints:
 include: "rules/data.smk"
 include: "rules/weights.smk"
 include: "rules/pretrain.smk"
-include: "rules/epoch.smk"
+
+
+if EPOCHS_PER_JOB == 1:
+
+    include: "rules/epoch.smk"
+
+else:
+
+    include: "rules/epoch_span.smk"
+
+
 include: "rules/start.smk"
 include: "rules/evaluate.smk"
 include: "rules/report.smk"

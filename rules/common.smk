@@ -170,14 +170,27 @@ def experiment_outputs(wc):
 
 
 def epoch_group(wc):
-    """With `group_epochs: true`, one cluster job runs all stages of one epoch.
+    """With `group_epochs: true`, one cluster job runs all stages of one epoch (of one span
+    of epochs with `epochs_per_job` > 1: the span's job and its evaluations).
 
     The SLURM executor polls job states every 40 s or more, so six tiny jobs per epoch would
     wait longer than they run; one group per epoch keeps jobs short enough for walltimes.
     """
     if not config.get("group_epochs", False):
         return None
-    return f"{wc.setting}-{wc.task}-{wc.variant}-seed{wc.seed}-epoch{wc.epoch}"
+    experiment = f"{wc.setting}-{wc.task}-{wc.variant}-seed{wc.seed}"
+    if EPOCHS_PER_JOB == 1:
+        return f"{experiment}-epoch{wc.epoch}"
+    return f"{experiment}-epochs{wf.span_of(config, wc.setting, int(wc.epoch)).name}"
+
+
+def span_group(span):
+    """The `group:` of a span's job: the one its evaluations join (see epoch_group)."""
+
+    def group(wc):
+        return epoch_group(wf.epoch_wildcards(wc, span.last))
+
+    return group
 
 
 def start_group(wc):
@@ -186,6 +199,115 @@ def start_group(wc):
     if not config.get("group_epochs", False):
         return None
     return wf.start_group_name(wc.start, wc.target)
+
+
+# With `epochs_per_job` > 1, one job runs a span of epochs (rules/epoch_span.smk) and asks
+# the one-epoch functions above about each of its epochs.
+EPOCHS_PER_JOB = wf.epochs_per_job(config)
+EPOCH_SPANS = wf.epoch_spans(config) if EPOCHS_PER_JOB > 1 else []
+
+
+def span_inputs(span):
+    """Inputs of a span's job: what its first epoch's two one-epoch jobs read from outside."""
+
+    def inputs(wc):
+        first = wf.epoch_wildcards(wc, span.first)
+        labels = pseudo_labels_inputs(first)
+        return {
+            "model": previous_checkpoint(first),
+            "features": features_of_epoch(first),
+            "clustered": labels["clustered"],
+            "first_clusters": labels["first_clusters"],
+            "data": labels["data"],
+        }
+
+    return inputs
+
+
+def span_settings(span):
+    """Params of a span's job: each epoch's pseudo_labels and finetune params, in order."""
+
+    def params(wc):
+        epochs = []
+        for epoch in span.epochs:
+            one = wf.epoch_wildcards(wc, epoch)
+            epochs.append(
+                {
+                    "epoch": epoch,
+                    **pseudo_labels_settings(one),
+                    **finetune_settings(one),
+                }
+            )
+        return {"epochs": epochs}
+
+    return params
+
+
+def span_outputs(span):
+    """Every epoch's labels, stats and record; the checkpoints kept for good (evaluated,
+    keep_checkpoints_every) and the last one, which the next span reads (temporary unless
+    kept); the features the last epoch extracted (kept at the setting's final epoch, as
+    finetune_final keeps them). Named `<file>_<epoch>` for the span's script."""
+    experiment = paths.EXPERIMENT
+    final = num_epochs(span.setting)
+    outputs = {}
+    for epoch in span.epochs:
+        folder = f"{experiment}/epoch_{epoch:03d}"
+        outputs[f"labels_{epoch:03d}"] = f"{folder}/refined.npz"
+        outputs[f"stats_{epoch:03d}"] = f"{folder}/refine.json"
+        outputs[f"record_{epoch:03d}"] = f"{folder}/train.json"
+        if epoch in KEPT_EPOCHS:
+            outputs[f"model_{epoch:03d}"] = f"{folder}/model.pt"
+        elif epoch == span.last:
+            outputs[f"model_{epoch:03d}"] = temp(f"{folder}/model.pt")
+    features = f"{experiment}/epoch_{span.last:03d}/features_after.npz"
+    outputs[f"features_{span.last:03d}"] = (
+        features if span.last == final else temp(features)
+    )
+    return outputs
+
+
+def span_evaluations(span):
+    """The epochs of a span that are evaluated (none, or some: eval_every)."""
+    evaluated = set(eval_epochs(span.setting))
+    return [epoch for epoch in span.epochs if epoch in evaluated]
+
+
+def span_evaluation_inputs(span):
+    """Inputs of a span's evaluation job: its evaluated checkpoints, in epoch order."""
+
+    def inputs(wc):
+        return {
+            "models": [checkpoint_of(wc, epoch) for epoch in span_evaluations(span)],
+            "data": target_summary(wc),
+        }
+
+    return inputs
+
+
+def span_evaluation_settings(span):
+    """Params of a span's evaluation job: each evaluated epoch's evaluate params."""
+
+    def params(wc):
+        return {
+            "epochs": [
+                settings(wf.epoch_wildcards(wc, epoch), "evaluate")
+                for epoch in span_evaluations(span)
+            ]
+        }
+
+    return params
+
+
+def span_evaluation_outputs(span):
+    return [
+        f"{paths.EXPERIMENT}/epoch_{epoch:03d}/eval.json"
+        for epoch in span_evaluations(span)
+    ]
+
+
+# One evaluation job per checkpoint, or one per span (rules/epoch_span.smk).
+EVALUATED_ONE_BY_ONE = r"\d{3}" if EPOCHS_PER_JOB == 1 else wf.epoch_pattern([])
 
 
 # The rules' `group:`. Without grouping there is no function at all: Snakemake calls a group

@@ -1,5 +1,6 @@
 # Query/gallery evaluation of a checkpoint with every inference feature (global, top, bottom,
-# joint over the configured eta values), every `eval_every` epochs and at the end.
+# joint over the configured eta values), every `eval_every` epochs and at the end. With
+# `epochs_per_job` > 1, rules/epoch_span.smk evaluates a span's epochs in one job instead.
 
 
 rule evaluate:
@@ -12,6 +13,8 @@ rule evaluate:
         "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/logs/evaluate.log",
     benchmark:
         "results/{setting}/{task}/{variant}/seed{seed}/epoch_{epoch}/benchmarks/evaluate.tsv"
+    wildcard_constraints:
+        epoch=EVALUATED_ONE_BY_ONE,
     group:
         EPOCH_GROUP
     conda:

@@ -28,9 +28,11 @@ TORCH_FREE = (
     "prepare_dataset",
 )
 NEEDS_TORCH = (
+    "adapt_epochs",
     "extract",
     "finetune",
     "evaluate",
+    "evaluate_epochs",
     "rank_list",
     "pretrain",
     "init_model",

@@ -414,3 +414,39 @@ def test_profiles_set_resources_of_existing_rules():
     for profile in (ROOT / "profiles").glob("*/config.yaml"):
         named = yaml.safe_load(profile.read_text()).get("set-resources") or {}
         assert set(named) <= rules, f"{profile}: {sorted(set(named) - rules)} are not rules"
+
+
+@pytest.mark.parametrize(
+    ("per_job", "spans"),
+    [(1, [(1, 1), (2, 2), (3, 3)]), (2, [(1, 2), (3, 3)]), (6, [(1, 3)])],
+)
+def test_epoch_spans_cover_every_epoch_once_from_epoch_one(per_job, spans):
+    config = load("config.yaml")
+    config.pop("usl_datasets")
+    config["adapt"]["epochs"] = 3
+    config["epochs_per_job"] = per_job
+    assert [(s.setting, s.first, s.last) for s in wf.epoch_spans(config)] == [
+        ("uda", first, last) for first, last in spans
+    ]
+    for span in wf.epoch_spans(config):
+        assert all(wf.span_of(config, "uda", e) == span for e in span.epochs)
+
+
+def test_raising_the_epochs_keeps_every_full_span():
+    """Spans start at fixed epochs, so more epochs change only a short last span."""
+    config = load("config.yaml")
+    config["epochs_per_job"] = 6
+    config["adapt"]["epochs"] = 15
+    before = wf.epoch_spans(config)
+    config["adapt"]["epochs"] = 24
+    after = wf.epoch_spans(config)
+    assert [s.name for s in before if s.setting == "uda"] == ["001-006", "007-012", "013-015"]
+    assert before[:2] == after[:2] and after[2].name == "013-018"
+    assert [s.name for s in after if s.setting == "usl"] == ["001-006"]  # usl: its own 6
+
+
+def test_epoch_wildcards_read_as_snakemakes():
+    wc = wf.epoch_wildcards({"setting": "uda", "task": "t", "variant": "v", "seed": "1"}, 7)
+    assert wc.epoch == wc["epoch"] == "007" and wc.task == "t"
+    with pytest.raises(AttributeError):
+        _ = wc.space

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -84,6 +85,18 @@ def evaluate_checkpoint(
         100 * metrics["joint"]["mAP"],
     )
     write_json(out_path, record)
+
+
+def evaluate_checkpoints(
+    model_paths: Sequence[str],
+    data_summary: str,
+    settings: Sequence[dict[str, Any]],
+    out_paths: Sequence[str],
+) -> None:
+    """``evaluate_checkpoint`` for several checkpoints of one experiment in one process: the
+    evaluated epochs of a span (``epochs_per_job``), each with its own settings and file."""
+    for model_path, epoch_settings, out_path in zip(model_paths, settings, out_paths, strict=True):
+        evaluate_checkpoint(model_path, data_summary, epoch_settings, out_path)
 
 
 def _ids(records) -> tuple[np.ndarray, np.ndarray]:

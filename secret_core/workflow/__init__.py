@@ -28,12 +28,18 @@ from secret_core.workflow.datasets import (
 )
 from secret_core.workflow.epochs import (
     SETTINGS,
+    EpochSpan,
+    EpochWildcards,
     adapt_settings,
     checkpoint_epochs,
     epoch_pattern,
+    epoch_spans,
+    epoch_wildcards,
+    epochs_per_job,
     eval_epochs,
     last_epochs,
     num_epochs,
+    span_of,
 )
 from secret_core.workflow.interpreter import defer_full_collections
 from secret_core.workflow.outputs import (
@@ -96,6 +102,8 @@ __all__ = [
     "SETTINGS",
     "START_PATTERN",
     "VARIANT_KEYS",
+    "EpochSpan",
+    "EpochWildcards",
     "Planner",
     "adapt_settings",
     "canonical",
@@ -108,6 +116,9 @@ __all__ = [
     "dataset_path",
     "defer_full_collections",
     "epoch_pattern",
+    "epoch_spans",
+    "epoch_wildcards",
+    "epochs_per_job",
     "eval_epochs",
     "figure_experiments",
     "figure_inputs",
@@ -123,6 +134,7 @@ __all__ = [
     "relative_paths",
     "resolve_variant",
     "source_model_dir",
+    "span_of",
     "stage_settings",
     "start_dir",
     "start_group_name",

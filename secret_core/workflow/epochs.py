@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from secret_core import MAX_DISTANCE
 
@@ -46,7 +47,7 @@ def checkpoint_epochs(config: Mapping) -> tuple[list[int], list[int]]:
     and Snakemake would recompute the whole chain of epochs to get it.
     """
     every = int(config.get("keep_checkpoints_every", 1))
-    settings = ["uda"] + (["usl"] if config.get("usl_datasets") else [])
+    settings = settings_in_use(config)
     kept = {e for s in settings for e in eval_epochs(config, s) if e > 0}
     horizon = max(num_epochs(config, s) for s in settings)
     kept |= {e for e in range(1, horizon + 1) if every and e % every == 0}
@@ -61,7 +62,7 @@ def last_epochs(config: Mapping) -> list[int]:
     epochs' are temporary): if ``adapt.epochs`` later grows, the first new epoch clusters
     them, and the finished epoch is not trained again to make them.
     """
-    settings = ["uda"] + (["usl"] if config.get("usl_datasets") else [])
+    settings = settings_in_use(config)
     return sorted({num_epochs(config, s) for s in settings})
 
 
@@ -70,3 +71,73 @@ def epoch_pattern(epochs: list[int]) -> str:
     if not epochs:
         return "(?!)"
     return "|".join(f"{e:03d}" for e in epochs)
+
+
+@dataclass(frozen=True)
+class EpochSpan:
+    """Consecutive target epochs of one setting that one job runs (``epochs_per_job``)."""
+
+    setting: str
+    first: int
+    last: int
+
+    @property
+    def epochs(self) -> range:
+        return range(self.first, self.last + 1)
+
+    @property
+    def name(self) -> str:
+        """``001-006``: the span's part of its rule's name, log and benchmark file."""
+        return f"{self.first:03d}-{self.last:03d}"
+
+
+def epochs_per_job(config: Mapping) -> int:
+    """How many target epochs one adaptation job runs (1: one job per stage and epoch)."""
+    return int(config.get("epochs_per_job", 1))
+
+
+def epoch_spans(config: Mapping) -> list[EpochSpan]:
+    """The jobs of every setting in use when ``epochs_per_job`` > 1.
+
+    Spans start at epoch 1 and at every multiple of ``epochs_per_job`` after it, so raising
+    ``adapt.epochs`` changes only the last span (if it was short) and adds new ones: the
+    finished spans keep their epochs and their params and are not run again.
+    """
+    size = epochs_per_job(config)
+    spans = []
+    for setting in settings_in_use(config):
+        last = num_epochs(config, setting)
+        spans += [
+            EpochSpan(setting, first, min(first + size - 1, last))
+            for first in range(1, last + 1, size)
+        ]
+    return spans
+
+
+def span_of(config: Mapping, setting: str, epoch: int) -> EpochSpan:
+    """The span of ``setting`` that runs ``epoch``."""
+    size = epochs_per_job(config)
+    first = (epoch - 1) // size * size + 1
+    return EpochSpan(setting, first, min(first + size - 1, num_epochs(config, setting)))
+
+
+def settings_in_use(config: Mapping) -> list[str]:
+    """``uda``, and ``usl`` when the config lists datasets for it."""
+    return ["uda"] + (["usl"] if config.get("usl_datasets") else [])
+
+
+class EpochWildcards(dict):
+    """An experiment's wildcards with one epoch of a span filled in, readable by item and by
+    attribute as Snakemake's own, so a span's rule asks the one-epoch rules' input and params
+    functions about each of its epochs."""
+
+    def __getattr__(self, name: str) -> str:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def epoch_wildcards(wildcards: Mapping[str, str], epoch: int) -> EpochWildcards:
+    """``wildcards`` (an experiment's) with ``epoch`` as the three-digit epoch wildcard."""
+    return EpochWildcards({**dict(wildcards.items()), "epoch": f"{int(epoch):03d}"})
