@@ -181,7 +181,7 @@ def epoch_group(wc):
     experiment = f"{wc.setting}-{wc.task}-{wc.variant}-seed{wc.seed}"
     if EPOCHS_PER_JOB == 1:
         return f"{experiment}-epoch{wc.epoch}"
-    return f"{experiment}-epochs{wf.span_of(config, wc.setting, int(wc.epoch)).name}"
+    return f"{experiment}-epochs{SPAN_OF_EPOCH[wc.setting, int(wc.epoch)].name}"
 
 
 def span_group(span):
@@ -205,6 +205,8 @@ def start_group(wc):
 # the one-epoch functions above about each of its epochs.
 EPOCHS_PER_JOB = wf.epochs_per_job(config)
 EPOCH_SPANS = wf.epoch_spans(config) if EPOCHS_PER_JOB > 1 else []
+# (setting, epoch) -> its span, for the group function Snakemake calls twice per job.
+SPAN_OF_EPOCH = {(s.setting, e): s for s in EPOCH_SPANS for e in s.epochs}
 
 
 def span_inputs(span):
@@ -248,11 +250,10 @@ def span_outputs(span):
     keep_checkpoints_every) and the last one, which the next span reads (temporary unless
     kept); the features the last epoch extracted (kept at the setting's final epoch, as
     finetune_final keeps them). Named `<file>_<epoch>` for the span's script."""
-    experiment = paths.EXPERIMENT
     final = num_epochs(span.setting)
     outputs = {}
     for epoch in span.epochs:
-        folder = f"{experiment}/epoch_{epoch:03d}"
+        folder = f"{paths.EXPERIMENT}/epoch_{epoch:03d}"
         outputs[f"labels_{epoch:03d}"] = f"{folder}/refined.npz"
         outputs[f"stats_{epoch:03d}"] = f"{folder}/refine.json"
         outputs[f"record_{epoch:03d}"] = f"{folder}/train.json"
@@ -260,7 +261,7 @@ def span_outputs(span):
             outputs[f"model_{epoch:03d}"] = f"{folder}/model.pt"
         elif epoch == span.last:
             outputs[f"model_{epoch:03d}"] = temp(f"{folder}/model.pt")
-    features = f"{experiment}/epoch_{span.last:03d}/features_after.npz"
+    features = f"{paths.EXPERIMENT}/epoch_{span.last:03d}/features_after.npz"
     outputs[f"features_{span.last:03d}"] = (
         features if span.last == final else temp(features)
     )

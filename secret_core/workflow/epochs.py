@@ -115,10 +115,8 @@ def epoch_spans(config: Mapping) -> list[EpochSpan]:
 
 
 def span_of(config: Mapping, setting: str, epoch: int) -> EpochSpan:
-    """The span of ``setting`` that runs ``epoch``."""
-    size = epochs_per_job(config)
-    first = (epoch - 1) // size * size + 1
-    return EpochSpan(setting, first, min(first + size - 1, num_epochs(config, setting)))
+    """The span of ``setting`` that runs ``epoch`` (one of ``epoch_spans``)."""
+    return next(s for s in epoch_spans(config) if s.setting == setting and epoch in s.epochs)
 
 
 def settings_in_use(config: Mapping) -> list[str]:
