@@ -7,7 +7,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_demo_effect import check, headroom, workflow_command  # noqa: E402
+from bench_demo_effect import Goal, check, headroom, within_seed_spread, workflow_command  # noqa: E402
 
 FINAL = {  # variant -> final global mAP (joint = +1)
     "baseline": 0.40,
@@ -54,7 +54,7 @@ def test_goals_pass_fail_and_missing(tmp_path):
             write(tmp_path, "a", variant, seed, final)
         for variant in ("secret", "secret_mt"):
             write(tmp_path, "b", variant, seed, 0.43)  # only +3 over the source model
-    goals = {name: margin for name, margin, _ in check(config, tmp_path)}
+    goals = {g.name: g.margin for g in check(config, tmp_path)}
     assert abs(goals["T1 a: SECRET - Source only >= 5"] - 2.0) < 1e-6
     assert goals["T1 b: SECRET - Source only >= 5"] < 0
     assert goals["T3 a: SECRET > SECRET-MR"] > 0 and goals["T3 a: SECRET-MR > Baseline"] > 0
@@ -62,7 +62,7 @@ def test_goals_pass_fail_and_missing(tmp_path):
     assert goals["T1 a: SECRET no collapse (final >= best - 1)"] >= 0
     assert goals["Fig5 a: SECRET refined accuracy > secret_mr at every epoch"] > 0
     config["seeds"] = [1, 3]
-    assert dict((n, m) for n, m, _ in check(config, tmp_path))["T3 a: SECRET > SECRET-MR"] is None
+    assert {g.name: g.margin for g in check(config, tmp_path)}["T3 a: SECRET > SECRET-MR"] is None
 
 
 def test_headroom_is_sup_minus_baseline_and_secrets_share(tmp_path):
@@ -82,14 +82,14 @@ def test_orderings_print_the_query_error_when_summaries_keep_per_query_ap(tmp_pa
     config = {"seeds": [1], "tasks": {"a": {}}, "table_tasks": {"table3": ["a"]}}
     for variant, final in FINAL.items():
         write(tmp_path, "a", variant, 1, final)
-    before = {name: detail for name, _, detail in check(config, tmp_path)}
+    before = {g.name: g.detail for g in check(config, tmp_path)}
     assert "query SE" not in before["T3 a: SECRET > naive SECRET"]
     for variant, aps in (("secret", [0.6, 0.5]), ("naive_secret", [0.5, 0.5])):
         path = tmp_path / "uda" / "a" / variant / "seed1" / "summary.json"
         summary = json.loads(path.read_text())
         summary["final"]["global"]["ap"] = aps
         path.write_text(json.dumps(summary))
-    after = {name: detail for name, _, detail in check(config, tmp_path)}
+    after = {g.name: g.detail for g in check(config, tmp_path)}
     assert after["T3 a: SECRET > naive SECRET"].endswith("; query SE 5.0")
 
 
@@ -101,3 +101,20 @@ def test_run_command_puts_the_target_before_its_config_and_seeds():
     assert cmd[cmd.index("--configfile") + 1] == "config/config.yaml"
     assert cmd[-2:] == ["--config", "seeds=[1,2,3]"]
     assert "--config" not in workflow_command("results/table1.csv", "c.yaml", 2)
+
+
+def test_three_seeds_add_the_seed_error_and_name_the_ties(tmp_path):
+    """SECRET-B - SECRET per seed: +1, -2, -2 points -> margin -1.0, seed SE 1.0 (sd 1.73 /
+    sqrt 3), met on 1 of 3: a tie. SECRET - SECRET-MR: +5 on every seed, seed SE 0."""
+    config = {"seeds": [1, 2, 3], "tasks": {"a": {}}, "table_tasks": {"table3": ["a"]}}
+    for seed, secret_b in ((1, 0.46), (2, 0.49), (3, 0.49)):
+        for variant, final in {**FINAL, "secret_b": secret_b}.items():
+            write(tmp_path, "a", variant, seed, final)
+    goals = {g.name: g for g in check(config, tmp_path)}
+    tie = goals["T3 a: SECRET >= SECRET-B"]
+    assert abs(tie.margin + 1.0) < 1e-9 and abs(tie.seed_se - 1.0) < 1e-9
+    assert "seed SE 1.0, met on 1 of 3 seeds" in tie.detail
+    assert goals["T3 a: SECRET > SECRET-MR"].seed_se < 1e-9
+    assert within_seed_spread(list(goals.values())) == ["T3 a: SECRET >= SECRET-B"]
+    resolved_miss = Goal("x", -3.0, "", 1.0)
+    assert within_seed_spread([resolved_miss, Goal("y", None, ""), Goal("z", -1.0, "")]) == []

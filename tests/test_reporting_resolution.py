@@ -1,4 +1,4 @@
-"""Paired standard errors over queries: hand-worked values and the table note."""
+"""Paired standard errors over queries and over seeds: hand-worked values and the table note."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from secret_core.errors import SecretError
-from secret_core.reporting.resolution import paired_gap, query_aps
+from secret_core.reporting.resolution import paired_gap, query_aps, seed_gap
 
 
 def test_paired_gap_hand_worked():
@@ -65,3 +65,13 @@ def test_query_noise_note_pairs_seeds_and_uses_each_rows_ranking_feature():
     assert "m2d" not in note
     old = {("d2m", "baseline"): [{"run": {"seed": 1}, "final": {"global": {"mAP": 0.5}}}]}
     assert query_noise_note(old) is None
+
+
+def test_seed_gap_hand_worked():
+    """Gaps +1, -2, -2 (0.5 vs -1.5 etc.): mean -1, sample sd sqrt(3), SE 1; met on one seed
+    (a zero gap counts as met); no error below three seeds; unpaired input is rejected."""
+    mean, se, above = seed_gap([2.0, 1.0, 3.0], [1.0, 3.0, 5.0])
+    assert mean == -1.0 and abs(se - 1.0) < 1e-12 and above == 1
+    assert seed_gap([1.0, 2.0], [1.0, 1.0]) == (0.5, None, 2)
+    with pytest.raises(SecretError, match="one value per seed"):
+        seed_gap([1.0], [1.0, 2.0])

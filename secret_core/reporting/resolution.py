@@ -5,8 +5,9 @@ queries differ by the mean of per-query differences, and that mean has a standar
 over queries even with the trained models fixed. On the demo's ~80 queries it is about
 0.8 mAP for a paired gap (docs/DEMO_EFFECT.md, section 25), so an ordering that rests on a
 smaller gap is not resolved by the test set, whatever the seeds say. Seeds measure the
-training's spread; this measures the test set's. Kept apart from ``tables`` so a benchmark
-can use it without pandas.
+training's spread; this measures the test set's, and ``seed_gap`` the training's (the
+paired error over seeds). Kept apart from ``tables`` so a benchmark can use it without
+pandas.
 """
 
 from __future__ import annotations
@@ -50,3 +51,20 @@ def paired_gap(big: Sequence[np.ndarray], small: Sequence[np.ndarray]) -> tuple[
     diff = np.mean([np.asarray(a) - np.asarray(b) for a, b in zip(big, small, strict=True)], axis=0)
     se = float(diff.std(ddof=1) / np.sqrt(num_queries))
     return 100.0 * float(diff.mean()), 100.0 * se, num_queries
+
+
+def seed_gap(big: Sequence[float], small: Sequence[float]) -> tuple[float, float | None, int]:
+    """(mean gap, its standard error over seeds, seeds where big >= small), seeds paired by
+    position; the error is None below 3 seeds.
+
+    The query error above holds the models fixed; this one is the training's: how far the
+    gap moves when only the seed does. A gap that changes sign from seed to seed and sits
+    within about twice this error is a tie on those seeds, not an ordering.
+    """
+    if len(big) != len(small) or not big:
+        raise SecretError(
+            f"seed_gap needs one value per seed on both sides, got {len(big)} and {len(small)}"
+        )
+    diff = np.asarray(big, dtype=np.float64) - np.asarray(small, dtype=np.float64)
+    se = float(diff.std(ddof=1) / np.sqrt(diff.size)) if diff.size >= 3 else None
+    return float(diff.mean()), se, int((diff >= 0).sum())
