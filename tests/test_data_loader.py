@@ -129,6 +129,38 @@ def test_eval_loader_keeps_order(tiny_domain):
     assert torch.equal(torch.cat([b["images"] for b in batches]), again)
 
 
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_eval_loader_on_prepared_pixels_converts_whole_batches_as_the_per_image_path(
+    num_workers,
+):
+    """Seven prepared images in batches of three: batches of 3, 3 and 1 in record order, with
+    each image's tensor equal bit for bit to what the per-image transform makes of it."""
+    rng = np.random.default_rng(5)
+    pixels = rng.integers(0, 256, size=(7, 32, 16, 3), dtype=np.uint8)
+    records = [Record(f"{i}.jpg", i // 2, i % 3) for i in range(7)]
+    loader = build_eval_loader(
+        records, height=32, width=16, batch_size=3, num_workers=num_workers, pixels=pixels
+    )
+    batches = list(loader)
+    assert [len(b["images"]) for b in batches] == [3, 3, 1]
+    assert torch.cat([b["index"] for b in batches]).tolist() == list(range(7))
+    assert torch.cat([b["camid"] for b in batches]).tolist() == [i % 3 for i in range(7)]
+    assert torch.cat([b["labels"] for b in batches]).eq(-1).all()
+    per_image = ImageDataset(
+        records, build_transforms(32, 16, train=False, prepared=True), pixels=pixels
+    )
+    expected = torch.stack([per_image[i]["images"] for i in range(7)])
+    got = torch.cat([b["images"] for b in batches])
+    assert got.dtype == torch.float32 and torch.equal(got, expected)
+
+
+def test_eval_loader_refuses_pixels_of_another_record_count():
+    records = [Record(f"{i}.jpg", i, 0) for i in range(3)]
+    pixels = np.zeros((4, 32, 16, 3), dtype=np.uint8)
+    with pytest.raises(SecretError, match="4 images for 3 records; rerun the dataset rule"):
+        build_eval_loader(records, height=32, width=16, pixels=pixels)
+
+
 def test_missing_image_names_the_file(tmp_path):
     records = [Record(str(tmp_path / "gone.jpg"), 1, 0)]
     ds = ImageDataset(records, build_transforms(32, 16, train=False))

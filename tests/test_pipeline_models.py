@@ -63,6 +63,15 @@ def _secret_settings() -> dict:
     }
 
 
+def _fake_target(monkeypatch, records) -> None:
+    """The target dataset of a fine-tuning test: ``records`` as its training split, with no
+    prepared array behind them (the loader is faked too, or serves ready tensors)."""
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(training, "open_dataset", lambda _: SimpleNamespace(train=records))
+    monkeypatch.setattr(training, "split_pixels", lambda *args: None)
+
+
 @pytest.mark.parametrize(
     ("momentum", "epochs", "expected"),
     [(0.95, None, 0.95), ("auto", 12, 1 - 32 / (12 * 44))],  # 44 = ceil(2 x 700 / 32)
@@ -102,7 +111,6 @@ def test_finetune_passes_adapt_positives_to_the_sampler(
     monkeypatch, checkpoint, tmp_path, configured, expected
 ):
     """``adapt.positives`` (absent from the params at the former rule) reaches the sampler."""
-    from types import SimpleNamespace
 
     from secret_core.data.records import Record
 
@@ -115,7 +123,7 @@ def test_finetune_passes_adapt_positives_to_the_sampler(
     num = 8
     records = [Record(f"{i}.jpg", i // 4, i % 2) for i in range(num)]
     monkeypatch.setattr(training, "build_train_loader", fake_loader)
-    monkeypatch.setattr(training, "open_dataset", lambda _: SimpleNamespace(train=records))
+    _fake_target(monkeypatch, records)
     labels, features = _epoch_inputs(
         tmp_path, {b: np.arange(num, dtype=np.int64) // 4 for b in BRANCHES}
     )
@@ -127,13 +135,44 @@ def test_finetune_passes_adapt_positives_to_the_sampler(
     assert seen == {"positives": expected}
 
 
+def test_finetune_trains_on_the_prepared_pixels(monkeypatch, checkpoint, tmp_path):
+    """Fine-tuning reads the dataset's prepared array, as pre-training and extraction do,
+    instead of decoding every image file again at every epoch (same tensors, ~2x the cost)."""
+
+    from secret_core.data.records import Record
+
+    prepared = object()
+    seen = {}
+
+    def fake_loader(*args, **kwargs):
+        seen["pixels"] = kwargs.get("pixels")
+        raise _Stop
+
+    num = 8
+    records = [Record(f"{i}.jpg", i // 4, i % 2) for i in range(num)]
+    monkeypatch.setattr(training, "build_train_loader", fake_loader)
+    _fake_target(monkeypatch, records)
+    monkeypatch.setattr(
+        training,
+        "split_pixels",
+        lambda summary, dataset, split, model_cfg: prepared if split == "train" else None,
+    )
+    labels, features = _epoch_inputs(
+        tmp_path, {b: np.arange(num, dtype=np.int64) // 4 for b in BRANCHES}
+    )
+    with pytest.raises(_Stop):
+        training.finetune_epoch(
+            checkpoint, str(features), str(labels), "d", _secret_settings(), "o", "r"
+        )
+    assert seen["pixels"] is prepared
+
+
 @pytest.mark.parametrize(("configured", "expected"), [(None, [2, 2, 2]), ("branch", [3, 2, 3])])
 def test_finetune_sizes_classifiers_by_adapt_classes(
     monkeypatch, checkpoint, tmp_path, configured, expected
 ):
     """``adapt.classes: branch`` (the authors') gives each branch a class for every cluster it
     keeps, trained or not; the former rule (absent from the params) only the trained ones."""
-    from types import SimpleNamespace
 
     from secret_core.data.records import Record
 
@@ -152,7 +191,7 @@ def test_finetune_sizes_classifiers_by_adapt_classes(
     records = [Record(f"{i}.jpg", i // 4, i % 2) for i in range(num)]
     monkeypatch.setattr(training, "compute_centroids", recording_centroids)
     monkeypatch.setattr(training, "build_train_loader", fake_loader)
-    monkeypatch.setattr(training, "open_dataset", lambda _: SimpleNamespace(train=records))
+    _fake_target(monkeypatch, records)
     groups = np.arange(num, dtype=np.int64) // 4  # three clusters of four in every branch
     top = groups.copy()
     top[8:] = -1  # top drops the third cluster: it trains nowhere, global and bottom keep it
@@ -201,7 +240,6 @@ def test_finetune_carries_adam_moments_only_when_configured(
     """``adapt.optimizer_state: carry`` stores the epoch's Adam moments (no classifier's) in
     its checkpoint and the next epoch starts from them; ``fresh`` (the authors', and the rule
     when the params leave the key out) stores none, so every epoch builds a new Adam."""
-    from types import SimpleNamespace
 
     from secret_core.data.records import Record
     from secret_core.engine import load_checkpoint
@@ -211,7 +249,7 @@ def test_finetune_carries_adam_moments_only_when_configured(
     groups = torch.arange(num) // 4
     batch = {"images": torch.randn(num, 3, 32, 16), "labels": groups[:, None].repeat(1, 3)}
     monkeypatch.setattr(training, "build_train_loader", lambda *a, **k: [batch])
-    monkeypatch.setattr(training, "open_dataset", lambda _: SimpleNamespace(train=records))
+    _fake_target(monkeypatch, records)
     restored = []
     original = training.restore_adam_moments
 

@@ -174,13 +174,10 @@ class PixelArray:
     def __len__(self) -> int:
         return self.stop - self.start
 
-    def __getitem__(self, index: int) -> np.ndarray:
-        """The uint8 (H, W, 3) image of record ``index`` of the split."""
+    def __getitem__(self, index: int | slice) -> np.ndarray:
+        """The uint8 (H, W, 3) image of record ``index`` of the split, or the (n, H, W, 3)
+        images of a slice of records in one read."""
         return self._open()[index]
-
-    def batch(self, start: int, stop: int) -> np.ndarray:
-        """Images ``start:stop`` of the split as one (n, H, W, 3) read."""
-        return self._open()[start:stop]
 
 
 def open_split(

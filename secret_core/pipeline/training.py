@@ -289,6 +289,7 @@ def finetune_epoch(
         seed=derive_seed(seed, "sampler"),
         num_workers=settings["num_workers"],
         random_erasing=erasing,
+        pixels=split_pixels(data_summary, dataset, "train", model_cfg),
     )
     optimizer = build_optimizer(model, lr=settings["lr"], weight_decay=settings["weight_decay"])
     if carry_moments and state["adam_moments"]:
