@@ -55,7 +55,10 @@ class PixelPool:
     def __len__(self) -> int:
         return self.n
 
-    def __getitem__(self, index: int) -> np.ndarray:
+    def __getitem__(self, index: int | slice) -> np.ndarray:
+        """One image, or a slice of them in one array (as extraction reads the array)."""
+        if isinstance(index, slice):
+            return self.pool[np.arange(*index.indices(self.n)) % POOL]
         return self.pool[index % POOL]
 
 
