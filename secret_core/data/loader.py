@@ -32,9 +32,8 @@ from secret_core.data.records import Record
 from secret_core.data.sampler import PKSampler
 from secret_core.data.transforms import (
     AUTHORS_PAD,
-    IMAGENET_MEAN,
-    IMAGENET_STD,
     build_transforms,
+    prepared_batch_transform,
 )
 from secret_core.errors import SecretError
 
@@ -54,6 +53,14 @@ def load_image(path: str) -> Image.Image:
         ) from None
     except (UnidentifiedImageError, OSError) as exc:
         raise SecretError(f"image {path} cannot be decoded ({exc}); replace or remove it") from None
+
+
+def _check_pixel_count(pixels: PixelArray | np.ndarray, num_records: int) -> None:
+    if len(pixels) != num_records:
+        raise SecretError(
+            f"the prepared pixel array has {len(pixels)} images for {num_records} "
+            "records; rerun the dataset rule"
+        )
 
 
 def _label_matrix(labels: np.ndarray | None, n: int) -> torch.Tensor:
@@ -93,11 +100,8 @@ class ImageDataset(Dataset):
         self.transform = transform
         self.labels = _label_matrix(labels, len(self.records))
         self.seed = seed
-        if pixels is not None and len(pixels) != len(self.records):
-            raise SecretError(
-                f"the prepared pixel array has {len(pixels)} images for {len(self.records)} "
-                "records; rerun the dataset rule"
-            )
+        if pixels is not None:
+            _check_pixel_count(pixels, len(self.records))
         self.pixels = pixels
         self._rng_state: torch.Tensor | None = None
         self._rng_owner: tuple[int, int] | None = None
@@ -227,20 +231,14 @@ class PreparedEvalBatches(Dataset):
     def __init__(
         self, records: Sequence[Record], pixels: PixelArray | np.ndarray, batch_size: int
     ) -> None:
-        if len(pixels) != len(records):
-            raise SecretError(
-                f"the prepared pixel array has {len(pixels)} images for {len(records)} "
-                "records; rerun the dataset rule"
-            )
+        _check_pixel_count(pixels, len(records))
         if batch_size < 1:
             raise SecretError(f"batch_size must be at least 1, got {batch_size}; fix the config")
         self.records = list(records)
         self.pixels = pixels
         self.batch_size = int(batch_size)
         self.camids = torch.as_tensor([r.camid for r in self.records], dtype=torch.long)
-        dtype = torch.get_default_dtype()
-        self.mean = torch.as_tensor(IMAGENET_MEAN, dtype=dtype).view(1, 3, 1, 1)
-        self.std = torch.as_tensor(IMAGENET_STD, dtype=dtype).view(1, 3, 1, 1)
+        self.convert = prepared_batch_transform()
 
     def __len__(self) -> int:
         return -(-len(self.records) // self.batch_size)
@@ -251,10 +249,8 @@ class PreparedEvalBatches(Dataset):
         if not 0 <= start < stop:
             raise IndexError(f"batch {batch} of {len(self)}")
         array = np.array(self.pixels[start:stop], dtype=np.uint8, copy=True)
-        images = torch.from_numpy(array).permute(0, 3, 1, 2).contiguous()
-        images = images.to(dtype=torch.get_default_dtype()).div(255)
         return {
-            "images": images.sub_(self.mean).div_(self.std),
+            "images": self.convert(torch.from_numpy(array).permute(0, 3, 1, 2)),
             "labels": torch.full((stop - start, len(BRANCHES)), -1, dtype=torch.long),
             "index": torch.arange(start, stop),
             "camid": self.camids[start:stop],

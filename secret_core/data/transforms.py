@@ -24,6 +24,7 @@ __all__ = [
     "AuthorsRandomErasing",
     "RandomErasingConfig",
     "build_transforms",
+    "prepared_batch_transform",
     "random_erasing_transform",
 ]
 
@@ -84,6 +85,13 @@ def build_transforms(
     if train and random_erasing.p > 0:
         steps.append(random_erasing_transform(random_erasing))
     return T.Compose(steps)
+
+
+def prepared_batch_transform() -> T.Compose:
+    """uint8 batch [n, 3, H, W] of prepared pixels -> the normalised float batch, by the same
+    conversion and normalisation ``build_transforms(..., prepared=True)`` applies per image
+    (both elementwise, so each image comes out bit-identical to the per-image path)."""
+    return T.Compose([UInt8ToFloat(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
 
 
 def random_erasing_transform(cfg: RandomErasingConfig) -> T.RandomErasing | AuthorsRandomErasing:
