@@ -1,9 +1,11 @@
 """Kill anywhere, resume with the README's command, get bit-identical results.
 
-Each test starts the micro pipeline, SIGKILLs Snakemake and its jobs (the whole process
-group, as a node failure or the OOM killer would) when a chosen point is reached, then runs
-the documented resume command and compares every label file and the final table with an
-uninterrupted run.
+One run of the micro pipeline is SIGKILLed (the whole process group, as a node failure or the
+OOM killer would) at each chosen point in turn: inside pre-training, inside a fine-tuning job,
+between epochs and inside a pseudo-label job. Each restart is the documented resume command,
+so every kill after the first lands in a resumed run, as on a cluster that fails twice. The
+final resume must give every label file and the history of an uninterrupted run, bit for bit,
+and no epoch finished before a kill may be computed again.
 """
 
 from __future__ import annotations
@@ -26,6 +28,15 @@ pytestmark = [
     pytest.mark.skipif(not HAS_SNAKEMAKE, reason="snakemake is not installed"),
 ]
 
+# In the order a run reaches them. A job's log is created when the job starts, so killing
+# then lands inside the job; epoch 1's checkpoint exists only between epochs 1 and 2.
+KILL_POINTS = {
+    "inside pretrain": "results/pretrain/micro_src/bn_micro_tgt/seed1/logs/pretrain.log",
+    "inside a finetune job": f"{EXP}/epoch_001/logs/finetune.log",
+    "between epochs": f"{EXP}/epoch_001/model.pt",
+    "inside a pseudo-label job": f"{EXP}/epoch_002/logs/pseudo_labels.log",
+}
+
 
 def command(workdir: Path, *extra: str) -> list[str]:
     return snakemake_command(workdir, *extra, TARGET)
@@ -36,17 +47,17 @@ def run(workdir: Path, *extra: str) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
 
 
-def resume(workdir: Path) -> None:
-    """The README's resume command: unlock, then rerun with --rerun-incomplete."""
-    unlock = snakemake_command(workdir, "--unlock", cores=None)
-    subprocess.run(unlock, capture_output=True, text=True, timeout=300, check=True)
-    run(workdir, "--rerun-incomplete")
+def unlock(workdir: Path) -> None:
+    """The README's resume command starts with ``--unlock``: a killed run leaves its lock."""
+    cmd = snakemake_command(workdir, "--unlock", cores=None)
+    subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True)
 
 
-def kill_when(workdir: Path, trigger: str, timeout: float = 600) -> None:
+def kill_when(workdir: Path, trigger: str, *extra: str, timeout: float = 600) -> None:
     """Start the run and SIGKILL its process group once ``trigger`` (a path) exists."""
+    assert not (workdir / trigger).exists(), f"{trigger} exists before the run reached it"
     proc = subprocess.Popen(
-        command(workdir),
+        command(workdir, *extra),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -73,27 +84,25 @@ def fingerprints(workdir: Path) -> dict[str, str]:
     return out
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory) -> dict[str, str]:
-    workdir = tmp_path_factory.mktemp("uninterrupted")
-    run(workdir)
-    return fingerprints(workdir)
+def finished_labels(workdir: Path) -> dict[Path, int]:
+    return {p: p.stat().st_mtime_ns for p in (workdir / EXP).glob("epoch_*/refined.npz")}
 
 
-KILL_POINTS = {
-    # the job's log is created when the job starts: killing then lands inside the job
-    "inside pretrain": "results/pretrain/micro_src/bn_micro_tgt/seed1/logs/pretrain.log",
-    "inside a pseudo-label job": f"{EXP}/epoch_002/logs/pseudo_labels.log",
-    "inside a finetune job": f"{EXP}/epoch_001/logs/finetune.log",
-    "between epochs": f"{EXP}/epoch_001/model.pt",
-}
+def test_killed_at_every_point_and_resumed_is_bit_identical(tmp_path_factory):
+    reference = tmp_path_factory.mktemp("uninterrupted")
+    run(reference)
 
+    workdir = tmp_path_factory.mktemp("killed")
+    finished: dict[Path, int] = {}
+    for index, trigger in enumerate(KILL_POINTS.values()):
+        if index:
+            unlock(workdir)
+        kill_when(workdir, trigger, *(("--rerun-incomplete",) if index else ()))
+        finished |= finished_labels(workdir)
+    unlock(workdir)
+    run(workdir, "--rerun-incomplete")
 
-@pytest.mark.parametrize("point", list(KILL_POINTS))
-def test_kill_and_resume_is_bit_identical(tmp_path, reference, point):
-    kill_when(tmp_path, KILL_POINTS[point])
-    finished = {p: p.stat().st_mtime_ns for p in (tmp_path / EXP).glob("epoch_*/refined.npz")}
-    resume(tmp_path)
-    assert fingerprints(tmp_path) == reference
+    assert fingerprints(workdir) == fingerprints(reference)
+    assert finished, "no epoch finished before the last kill: the kill points moved"
     for path, mtime in finished.items():  # completed epochs are not recomputed
         assert path.stat().st_mtime_ns == mtime, f"{path} was recomputed"

@@ -3,7 +3,8 @@ epoch writes, bit for bit; a second job evaluates the span's evaluated epochs, s
 settings rerun no training; a span killed halfway resumes.
 
 The micro config runs three target epochs here, in spans of two (epochs 1-2, then 3), so
-one span hands its temporary checkpoint and features to the next.
+one span hands its temporary checkpoint and features to the next. The span run is killed
+inside its first span's second epoch and resumed, so each check holds for a resumed run.
 """
 
 from __future__ import annotations
@@ -73,14 +74,39 @@ def one_job_per_epoch(tmp_path_factory) -> Path:
     return workdir
 
 
+def kill_when_epoch_one_is_done(workdir: Path) -> None:
+    """Start the run and SIGKILL its process group while the first span is in its epoch 2."""
+    cmd = snakemake_command(workdir, TARGET, configfile=workdir / "config.yaml")
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    # Epoch 1's record exists once the span is inside its second epoch.
+    trigger = workdir / EXP / "epoch_001" / "train.json"
+    deadline = time.monotonic() + 600
+    try:
+        while not trigger.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "span never started"
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 @pytest.fixture(scope="module")
 def spans(tmp_path_factory) -> Path:
+    """The span run, killed halfway through its first span and resumed with the README's
+    command: every check below holds for what a resumed span leaves behind."""
     workdir = tmp_path_factory.mktemp("spans")
     write_config(workdir, 2)
     planned = planned_jobs(run(workdir, "--dry-run").stdout)
     assert {rule: planned.get(rule) for rule in SPANS} == SPANS, planned
     assert {"pseudo_labels", "finetune_final", "evaluate"}.isdisjoint(planned), planned
-    run(workdir)
+    kill_when_epoch_one_is_done(workdir)
+    assert not (workdir / EXP / "epoch_002" / "train.json").exists(), "killed too late"
+    unlock = snakemake_command(workdir, "--unlock", cores=None, configfile=workdir / "config.yaml")
+    subprocess.run(unlock, capture_output=True, text=True, timeout=300, check=True)
+    run(workdir, "--rerun-incomplete")
     return workdir
 
 
@@ -117,28 +143,6 @@ def test_spans_rerun_nothing_and_an_eval_setting_reruns_only_evaluations(spans):
     assert set(jobs) == evaluations | {"evaluate_start", "summarize_experiment"}, jobs
 
 
-def test_a_span_killed_halfway_resumes_to_the_same_bits(tmp_path, one_job_per_epoch):
-    write_config(tmp_path, 2)
-    cmd = snakemake_command(tmp_path, TARGET, configfile=tmp_path / "config.yaml")
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    # Epoch 1's record exists once the span is inside its second epoch.
-    trigger = tmp_path / EXP / "epoch_001" / "train.json"
-    deadline = time.monotonic() + 600
-    try:
-        while not trigger.exists():
-            assert proc.poll() is None and time.monotonic() < deadline, "span never started"
-            time.sleep(0.05)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    assert not (tmp_path / EXP / "epoch_002" / "train.json").exists()
-    unlock = snakemake_command(
-        tmp_path, "--unlock", cores=None, configfile=tmp_path / "config.yaml"
-    )
-    subprocess.run(unlock, capture_output=True, text=True, timeout=300, check=True)
-    run(tmp_path, "--rerun-incomplete")
-    assert fingerprints(tmp_path) == fingerprints(one_job_per_epoch)
-    assert not list((tmp_path / EXP).glob(".scratch-*"))
+def test_a_span_killed_halfway_resumes_to_the_same_bits(spans, one_job_per_epoch):
+    assert fingerprints(spans) == fingerprints(one_job_per_epoch)
+    assert not list((spans / EXP).glob(".scratch-*"))
