@@ -1,6 +1,7 @@
 """What a newcomer meets before any result: the Makefile, test markers, skips and installs."""
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,20 @@ def test_makefile_runs_every_tool_through_python():
     ]
     bare = [line for line in recipes if line.split()[0] in TOOLS]
     assert not bare, f"call these through $(PYTHON) -m: {bare}"
+
+
+def test_parallel_make_test_keeps_each_module_on_one_worker():
+    """A workflow module's Snakemake run is a module-scoped fixture: split over pytest-xdist
+    workers by test, it would run once per worker, and the suite would take longer in
+    parallel than on one worker."""
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    pytest_line = next(line for line in recipe.splitlines() if "-m pytest" in line)
+    if " -n " in pytest_line:
+        assert re.search(r"--dist[ =](loadscope|loadfile)\b", pytest_line), pytest_line
+        project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+        dev = project["optional-dependencies"]["dev"]
+        assert any(d.startswith("pytest-xdist") for d in dev), "add pytest-xdist to [dev]"
 
 
 def test_every_test_module_that_runs_snakemake_is_marked_slow():
@@ -64,8 +79,6 @@ def test_ci_opts_in_to_installing_slurm():
 def test_faiss_is_one_extra_per_machine():
     """The CPU and CUDA wheels both install `faiss`: neither is a base dependency, so pip never
     puts both in one environment, and `make install` picks the CPU one by default."""
-    import tomllib
-
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert not [d for d in project["dependencies"] if d.startswith("faiss")]
     extras = project["optional-dependencies"]
