@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import csv
 import math
+import os
+import signal
 import subprocess
 import sys
+import time
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -44,6 +47,31 @@ def run_snakemake(
     """Run ``snakemake`` (see ``snakemake_command``) and capture its output."""
     cmd = snakemake_command(workdir, *args, configfile=configfile)
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def kill_when(cmd: list[str], trigger: Path, timeout: float = 600) -> None:
+    """Start ``cmd`` and SIGKILL its whole process group once ``trigger`` exists, as a node
+    failure or the OOM killer would stop Snakemake and its jobs."""
+    assert not trigger.exists(), f"{trigger} exists before the run reached it"
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = time.monotonic() + timeout
+    try:
+        while not trigger.exists():
+            assert proc.poll() is None, f"run ended before {trigger} appeared"
+            assert time.monotonic() < deadline, f"{trigger} never appeared"
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def unlock(workdir: Path, configfile: Path = MICRO) -> None:
+    """The README's resume command starts with ``--unlock``: a killed run leaves its lock."""
+    cmd = snakemake_command(workdir, "--unlock", cores=None, configfile=configfile)
+    subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True)
 
 
 # What every test module that runs Snakemake is marked with.

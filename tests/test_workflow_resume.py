@@ -11,14 +11,11 @@ and no epoch finished before a kill may be computed again.
 from __future__ import annotations
 
 import hashlib
-import os
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from snakemake_cli import HAS_SNAKEMAKE, snakemake_command
+from snakemake_cli import HAS_SNAKEMAKE, kill_when, snakemake_command, unlock
 
 TARGET = "results/uda/micro/secret/seed1/summary.json"
 EXP = "results/uda/micro/secret/seed1"
@@ -47,33 +44,6 @@ def run(workdir: Path, *extra: str) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
 
 
-def unlock(workdir: Path) -> None:
-    """The README's resume command starts with ``--unlock``: a killed run leaves its lock."""
-    cmd = snakemake_command(workdir, "--unlock", cores=None)
-    subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True)
-
-
-def kill_when(workdir: Path, trigger: str, *extra: str, timeout: float = 600) -> None:
-    """Start the run and SIGKILL its process group once ``trigger`` (a path) exists."""
-    assert not (workdir / trigger).exists(), f"{trigger} exists before the run reached it"
-    proc = subprocess.Popen(
-        command(workdir, *extra),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + timeout
-    try:
-        while not (workdir / trigger).exists():
-            assert proc.poll() is None, f"run ended before {trigger} appeared"
-            assert time.monotonic() < deadline, f"{trigger} never appeared"
-            time.sleep(0.05)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
 def fingerprints(workdir: Path) -> dict[str, str]:
     """Hashes of every epoch's training labels and of the experiment's history."""
     out = {}
@@ -97,7 +67,8 @@ def test_killed_at_every_point_and_resumed_is_bit_identical(tmp_path_factory):
     for index, trigger in enumerate(KILL_POINTS.values()):
         if index:
             unlock(workdir)
-        kill_when(workdir, trigger, *(("--rerun-incomplete",) if index else ()))
+        resumed = ("--rerun-incomplete",) if index else ()
+        kill_when(command(workdir, *resumed), workdir / trigger)
         finished |= finished_labels(workdir)
     unlock(workdir)
     run(workdir, "--rerun-incomplete")

@@ -10,10 +10,7 @@ inside its first span's second epoch and resumed, so each check holds for a resu
 from __future__ import annotations
 
 import hashlib
-import os
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -22,9 +19,11 @@ import yaml
 from snakemake_cli import (
     HAS_SNAKEMAKE,
     MICRO,
+    kill_when,
     planned_jobs,
     run_snakemake,
     snakemake_command,
+    unlock,
 )
 
 pytestmark = [
@@ -74,25 +73,6 @@ def one_job_per_epoch(tmp_path_factory) -> Path:
     return workdir
 
 
-def kill_when_epoch_one_is_done(workdir: Path) -> None:
-    """Start the run and SIGKILL its process group while the first span is in its epoch 2."""
-    cmd = snakemake_command(workdir, TARGET, configfile=workdir / "config.yaml")
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    # Epoch 1's record exists once the span is inside its second epoch.
-    trigger = workdir / EXP / "epoch_001" / "train.json"
-    deadline = time.monotonic() + 600
-    try:
-        while not trigger.exists():
-            assert proc.poll() is None and time.monotonic() < deadline, "span never started"
-            time.sleep(0.05)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
 @pytest.fixture(scope="module")
 def spans(tmp_path_factory) -> Path:
     """The span run, killed halfway through its first span and resumed with the README's
@@ -102,10 +82,11 @@ def spans(tmp_path_factory) -> Path:
     planned = planned_jobs(run(workdir, "--dry-run").stdout)
     assert {rule: planned.get(rule) for rule in SPANS} == SPANS, planned
     assert {"pseudo_labels", "finetune_final", "evaluate"}.isdisjoint(planned), planned
-    kill_when_epoch_one_is_done(workdir)
+    # Epoch 1's record exists once the first span is inside its second epoch.
+    cmd = snakemake_command(workdir, TARGET, configfile=workdir / "config.yaml")
+    kill_when(cmd, workdir / EXP / "epoch_001" / "train.json")
     assert not (workdir / EXP / "epoch_002" / "train.json").exists(), "killed too late"
-    unlock = snakemake_command(workdir, "--unlock", cores=None, configfile=workdir / "config.yaml")
-    subprocess.run(unlock, capture_output=True, text=True, timeout=300, check=True)
+    unlock(workdir, configfile=workdir / "config.yaml")
     run(workdir, "--rerun-incomplete")
     return workdir
 
