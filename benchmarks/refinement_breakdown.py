@@ -15,7 +15,10 @@ epochs cluster inside the pseudo_labels job and keep only the refined labels. It
 * Algorithm 1 step by step: how many samples each elimination keeps (global by top, global
   by bottom, top by global, bottom by global), and the images that keep a label in all three
   branches, which is SECRET's training set; beside them Baseline's (clustered globally) and
-  naive SECRET's (clustered on the concatenation) training sets and their accuracy.
+  naive SECRET's (clustered on the concatenation) training sets and their accuracy;
+* which global members the top and the bottom filter remove (global kept by top, by
+  bottom), among the wrong ones (not their cluster's dominant identity) and the right ones:
+  whether the two local spaces catch the same mistakes, or the second adds to the first.
 
 Issue 11's diagnosis of why SECRET trains on few images: the counts say which space and
 which direction of the elimination removes them; history.csv holds the per-epoch coverage.
@@ -34,7 +37,7 @@ from diag_experiment import load_config
 
 import secret_core.workflow as wf
 from secret_core.pipeline.datasets import open_dataset, train_ground_truth
-from secret_core.refinement import eliminate_noisy, label_accuracy
+from secret_core.refinement import clean_members, eliminate_noisy, label_accuracy
 from secret_core.workflow import layout as paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,6 +78,27 @@ def elimination_steps(
         "top kept by global": eliminate_noisy(t, g, k, denominator=denominator) >= 0,
         "bottom kept by global": eliminate_noisy(b, g, k, denominator=denominator) >= 0,
     }
+
+
+def filter_removals(
+    kept_by_top: np.ndarray, kept_by_bottom: np.ndarray, global_labels: np.ndarray, truth
+) -> dict[str, tuple[float, float]]:
+    """Share (%) of the wrong and of the right global members that each local filter
+    removes, alone and together: (wrong, right) for top, bottom, both and either."""
+    clean = clean_members(global_labels, truth)
+    wrong, right = (global_labels >= 0) & ~clean, clean
+    gone_t, gone_b = ~kept_by_top, ~kept_by_bottom
+    shares = {}
+    for name, gone in (
+        ("top", gone_t),
+        ("bottom", gone_b),
+        ("both", gone_t & gone_b),
+        ("either", gone_t | gone_b),
+    ):
+        shares[name] = tuple(
+            100.0 * float(gone[sel].mean()) if sel.any() else float("nan") for sel in (wrong, right)
+        )
+    return shares
 
 
 def find_labels(config: dict, results: Path, task: str, seed: int) -> dict:
@@ -119,6 +143,15 @@ def breakdown(config: dict, results: Path, task: str, seed: int, k: float, denom
     print(kept_line("clustered in all three spaces", clustered, g, truth))
     print(kept_line("SECRET trains (all four kept)", np.all(list(kept.values()), axis=0), g, truth))
     print(kept_line("Baseline trains (global clustered)", g >= 0, g, truth))
+    clean = clean_members(g, truth)
+    print(
+        f"  global members removed by       wrong ({int(np.sum((g >= 0) & ~clean))})"
+        f"  right ({int(clean.sum())})"
+    )
+    removals = filter_removals(kept["global kept by top"], kept["global kept by bottom"], g, truth)
+    for name, (wrong, right) in removals.items():
+        label = {"both": "both filters", "either": "either filter"}.get(name, f"{name} filter")
+        print(f"  {label:<30} {wrong:>8.0f}% {right:>8.0f}%")
     if "concat" in labels:
         print(
             kept_line(

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from secret_core.errors import SecretError
-from secret_core.refinement import consistency, label_accuracy, label_stats, overall_consistency
+from secret_core.refinement import (
+    clean_members,
+    consistency,
+    label_accuracy,
+    label_stats,
+    overall_consistency,
+)
 from secret_core.refinement.quality import pair_quality
 
 
@@ -134,3 +140,23 @@ def test_pair_quality_perfect_and_empty():
     assert cut["pair_precision"] == 1.0 and cut["cross_camera_recall"] == 0.0
     none = pair_quality(np.full(5, -1), gt, cams)
     assert none["pair_precision"] is None and none["pair_recall"] == 0.0
+
+
+def test_clean_members_by_hand():
+    """Cluster 0 is mostly id 5; cluster 1 ties ids 7 and 8 (the smaller wins); the outlier
+    is never clean; cluster 2 ties ids 9 and 3, so the two 3s are its clean members."""
+    pred = np.array([0, 0, 0, 1, 1, -1, 2, 2, 2, 2])
+    gt = np.array([5, 6, 5, 7, 8, 5, 9, 9, 3, 3])
+    assert clean_members(pred, gt).tolist() == [1, 0, 1, 1, 0, 0, 0, 0, 1, 1]
+    assert not clean_members(np.full(3, -1), np.array([1, 2, 3])).any()
+
+
+def test_clean_members_count_what_accuracy_counts():
+    """Per cluster, the clean members are its dominant-id count: accuracy x size."""
+    rng = np.random.default_rng(0)
+    pred, gt = rng.integers(-1, 12, size=300), rng.integers(0, 20, size=300)
+    clean = clean_members(pred, gt)
+    for c in range(12):
+        members = pred == c
+        assert clean[members].sum() == np.bincount(gt[members]).max()
+    assert label_accuracy(pred, gt)["num_labelled"] >= clean.sum() > 0

@@ -6,6 +6,7 @@
 from secret_core.refinement.labels import reindex
 from secret_core.refinement.mutual import eliminate_noisy, mutual_refine
 from secret_core.refinement.quality import (
+    clean_members,
     consistency,
     label_accuracy,
     label_stats,
@@ -13,6 +14,7 @@ from secret_core.refinement.quality import (
 )
 
 __all__ = [
+    "clean_members",
     "consistency",
     "eliminate_noisy",
     "label_accuracy",

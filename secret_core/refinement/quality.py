@@ -42,6 +42,31 @@ def cluster_accuracies(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
     return dominant / np.bincount(cluster, minlength=n_clusters)
 
 
+def clean_members(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Whether each sample is clean: clustered, with its cluster's dominant ground-truth id.
+
+    Why: the paper's accuracy counts these samples; marking them one by one shows which
+    ones a refinement step removes. On a tie the smallest tied id is the dominant one, so a
+    cluster's clean count is its dominant count. Outliers (-1) are never clean.
+    """
+    pred = as_labels(pred, "predicted labels")
+    truth = _truth(gt, pred.size)
+    clean = np.zeros(pred.size, dtype=bool)
+    labelled = np.flatnonzero(pred >= 0)
+    if labelled.size == 0:
+        return clean
+    cluster, n_clusters = compact(pred[labelled])
+    _, truth_id = np.unique(truth[labelled], return_inverse=True)
+    group = pair_counts(cluster, truth_id, n_clusters, int(truth_id.max()) + 1)
+    dominant = np.zeros(n_clusters, dtype=np.int64)
+    np.maximum.at(dominant, cluster, group)
+    candidate = group == dominant[cluster]
+    chosen = np.full(n_clusters, np.iinfo(np.int64).max)
+    np.minimum.at(chosen, cluster[candidate], truth_id[candidate])
+    clean[labelled] = truth_id == chosen[cluster]
+    return clean
+
+
 def label_accuracy(pred: np.ndarray, gt: np.ndarray) -> dict[str, float | int]:
     """The paper's accuracy of ``pred`` against ``gt``, with the counts behind it.
 
