@@ -81,12 +81,11 @@ def elimination_steps(
 
 
 def filter_removals(
-    kept_by_top: np.ndarray, kept_by_bottom: np.ndarray, global_labels: np.ndarray, truth
+    kept_by_top: np.ndarray, kept_by_bottom: np.ndarray, wrong: np.ndarray, right: np.ndarray
 ) -> dict[str, tuple[float, float]]:
-    """Share (%) of the wrong and of the right global members that each local filter
-    removes, alone and together: (wrong, right) for top, bottom, both and either."""
-    clean = clean_members(global_labels, truth)
-    wrong, right = (global_labels >= 0) & ~clean, clean
+    """Share (%) of the ``wrong`` and of the ``right`` global members (masks) that each
+    local filter removes, alone and together: (wrong, right) for top, bottom, both and
+    either."""
     gone_t, gone_b = ~kept_by_top, ~kept_by_bottom
     shares = {}
     for name, gone in (
@@ -143,21 +142,23 @@ def breakdown(config: dict, results: Path, task: str, seed: int, k: float, denom
     print(kept_line("clustered in all three spaces", clustered, g, truth))
     print(kept_line("SECRET trains (all four kept)", np.all(list(kept.values()), axis=0), g, truth))
     print(kept_line("Baseline trains (global clustered)", g >= 0, g, truth))
-    clean = clean_members(g, truth)
-    print(
-        f"  global members removed by       wrong ({int(np.sum((g >= 0) & ~clean))})"
-        f"  right ({int(clean.sum())})"
-    )
-    removals = filter_removals(kept["global kept by top"], kept["global kept by bottom"], g, truth)
-    for name, (wrong, right) in removals.items():
-        label = {"both": "both filters", "either": "either filter"}.get(name, f"{name} filter")
-        print(f"  {label:<30} {wrong:>8.0f}% {right:>8.0f}%")
     if "concat" in labels:
         print(
             kept_line(
                 "naive SECRET trains (concat)", labels["concat"] >= 0, labels["concat"], truth
             )
         )
+    right = clean_members(g, truth)
+    wrong = (g >= 0) & ~right
+    print(
+        f"  global members removed by       wrong ({int(wrong.sum())})  right ({int(right.sum())})"
+    )
+    removals = filter_removals(
+        kept["global kept by top"], kept["global kept by bottom"], wrong, right
+    )
+    for name, (lost_wrong, lost_right) in removals.items():
+        label = {"both": "both filters", "either": "either filter"}.get(name, f"{name} filter")
+        print(f"  {label:<30} {lost_wrong:>8.0f}% {lost_right:>8.0f}%")
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from refinement_breakdown import elimination_steps, filter_removals, identities_per_cluster
 
-from secret_core.refinement import mutual_refine
+from secret_core.refinement import clean_members, mutual_refine
 
 
 def test_identities_per_cluster_hand_worked():
@@ -42,7 +42,8 @@ def test_filter_removals_hand_worked():
     truth = np.array([1, 1, 1, 2, 3, 3, 4, 4, 9])
     kept_by_top = np.array([1, 1, 0, 0, 1, 1, 1, 1, 0], dtype=bool)
     kept_by_bottom = np.array([1, 1, 1, 1, 1, 1, 0, 0, 0], dtype=bool)
-    shares = filter_removals(kept_by_top, kept_by_bottom, g, truth)
+    right = clean_members(g, truth)
+    shares = filter_removals(kept_by_top, kept_by_bottom, (g >= 0) & ~right, right)
     expected = {"top": (1 / 3, 0.2), "bottom": (2 / 3, 0.0), "both": (0, 0), "either": (1, 0.2)}
     assert shares.keys() == expected.keys()
     for name, (wrong, right) in expected.items():
