@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -30,16 +31,34 @@ def _truth(gt: np.ndarray, n: int) -> np.ndarray:
     return arr.astype(np.int64, copy=False)
 
 
-def cluster_accuracies(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    """Dominant-id share of each cluster of ``pred`` (ids >= 0 only, any ``truth`` ids)."""
-    if pred.size == 0:
-        return np.zeros(0)
+class _Dominance(NamedTuple):
+    """Per-sample cluster and truth indices, with each cluster's dominant-id count."""
+
+    cluster: np.ndarray  # compact cluster index of each sample
+    truth_id: np.ndarray  # compact ground-truth index of each sample
+    group: np.ndarray  # size of each sample's (cluster, truth id) group
+    dominant: np.ndarray  # per cluster: the largest group's size
+
+
+def _dominance(pred: np.ndarray, truth: np.ndarray) -> _Dominance:
+    """Count each cluster's dominant id once, for the accuracy and the clean marks alike.
+
+    ``pred`` holds cluster ids >= 0 only and must not be empty.
+    """
     cluster, n_clusters = compact(pred)
     _, truth_id = np.unique(truth, return_inverse=True)
     group = pair_counts(cluster, truth_id, n_clusters, int(truth_id.max()) + 1)
     dominant = np.zeros(n_clusters, dtype=np.int64)
     np.maximum.at(dominant, cluster, group)
-    return dominant / np.bincount(cluster, minlength=n_clusters)
+    return _Dominance(cluster, truth_id, group, dominant)
+
+
+def cluster_accuracies(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Dominant-id share of each cluster of ``pred`` (ids >= 0 only, any ``truth`` ids)."""
+    if pred.size == 0:
+        return np.zeros(0)
+    found = _dominance(pred, truth)
+    return found.dominant / np.bincount(found.cluster, minlength=found.dominant.size)
 
 
 def clean_members(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
@@ -55,13 +74,9 @@ def clean_members(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     labelled = np.flatnonzero(pred >= 0)
     if labelled.size == 0:
         return clean
-    cluster, n_clusters = compact(pred[labelled])
-    _, truth_id = np.unique(truth[labelled], return_inverse=True)
-    group = pair_counts(cluster, truth_id, n_clusters, int(truth_id.max()) + 1)
-    dominant = np.zeros(n_clusters, dtype=np.int64)
-    np.maximum.at(dominant, cluster, group)
+    cluster, truth_id, group, dominant = _dominance(pred[labelled], truth[labelled])
     candidate = group == dominant[cluster]
-    chosen = np.full(n_clusters, np.iinfo(np.int64).max)
+    chosen = np.full(dominant.size, np.iinfo(np.int64).max)
     np.minimum.at(chosen, cluster[candidate], truth_id[candidate])
     clean[labelled] = truth_id == chosen[cluster]
     return clean
