@@ -187,3 +187,58 @@ def test_pretrain_budget_in_passes_scales_with_the_source():
 def test_pretrain_budget_rejects_what_is_not_a_count_or_passes(bad):
     with pytest.raises(SecretError, match=r"pretrain\.iterations must be"):
         pretrain_iterations_per_epoch(bad, 696, 32, 20)
+
+
+def test_authors_passes_cut_each_shuffled_pass_and_drop_its_rest():
+    """Hand-worked: 5 labels of 3 images, K = 2, batch 4. A pass gives 5 x 2 = 10 images:
+    batches of 4 take 8, the last 2 are dropped, and the next pass starts afresh."""
+    labels = np.repeat(np.arange(5), 3)
+    sampler = PKSampler(labels, 2, 4, iterations=6, seed=4, batches="passes")
+    assert sampler.pass_length == 10
+    found = batches(sampler)
+    for start in (0, 2, 4):  # each pass gives two batches: four of its five labels, K each
+        one_pass = np.concatenate(found[start : start + 2])
+        values, counts = np.unique(labels[one_pass], return_counts=True)
+        assert len(values) == 4 and (counts == 2).all()
+        # label after label, two images of each, in the pass's order
+        assert all(labels[one_pass[i]] == labels[one_pass[i + 1]] for i in range(0, 8, 2))
+
+
+def test_authors_passes_give_a_one_image_label_once_and_shift_the_grid():
+    """Hand-worked: labels 0 (one image) and 1-3 (four images each), K = 4, batch 8. A pass
+    is 1 + 3 x 4 = 13 images, one batch of 8 and a dropped rest of 5. Label 0's image
+    appears once wherever it comes, and a label after it straddles the batch's end."""
+    labels = np.array([0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3])
+    sampler = PKSampler(labels, 4, 8, iterations=40, seed=0, batches="passes")
+    assert sampler.pass_length == 13
+    split = 0
+    for batch in batches(sampler):
+        assert np.sum(batch == 0) <= 1  # never repeated
+        counts = np.bincount(labels[batch], minlength=4)[1:]
+        split += int(np.any((counts > 0) & (counts < 4)))
+        if np.sum(batch == 0) == 0:  # label 0 after the cut: the grid holds
+            assert sorted(counts.tolist()) == [0, 4, 4]
+    assert split > 0  # label 0 came first or second in some pass and shifted the grid
+    # the former rule repeats it K times and keeps every batch on the grid
+    grid = PKSampler(labels, 4, 8, iterations=40, seed=0)
+    for batch in batches(grid):
+        assert all(c in (0, 4) for c in np.bincount(labels[batch], minlength=4))
+
+
+def test_authors_passes_too_short_for_a_batch_is_a_clear_error():
+    with pytest.raises(SecretError, match="gives 6 images, fewer than one batch of 8"):
+        PKSampler(np.repeat(np.arange(3), 2), 2, 8, 1, seed=0, batches="passes")
+    with pytest.raises(SecretError, match="batches must be one of grid, passes"):
+        PKSampler(np.zeros(4, dtype=int), 2, 4, 1, seed=0, batches="authors")
+
+
+def test_grid_batches_are_the_former_stream():
+    """``batches: grid`` draws what the sampler drew before the key existed, so finished
+    runs stay valid: the indices below were printed by the sampler of commit a4fd7ee (five
+    labels, one of a single image, three passes topped up, the authors' positives)."""
+    labels = np.array([0] * 3 + [1] * 1 + [2] * 5 + [3] * 2 + [4] * 4)
+    camids = np.arange(len(labels)) % 3
+    drawn = PKSampler(labels, 2, 6, 4, seed=5, camids=camids, positives="other_cameras")
+    before = [12, 13, 10, 9, 3, 3, 5, 6, 1, 0, 9, 10, 3, 3, 11, 12, 0, 2, 8, 7, 3, 3, 14, 12]
+    assert list(drawn) == before
+    assert list(PKSampler(labels, 2, 6, 4, 5, camids, "other_cameras", "grid")) == before

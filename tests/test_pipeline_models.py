@@ -105,19 +105,26 @@ def test_finetune_passes_adapt_momentum(
 
 
 @pytest.mark.parametrize(
-    ("configured", "expected"), [(None, "spread"), ("other_cameras", "other_cameras")]
+    ("key", "configured", "expected"),
+    [
+        ("positives", None, "spread"),
+        ("positives", "other_cameras", "other_cameras"),
+        ("batches", None, "grid"),
+        ("batches", "passes", "passes"),
+    ],
 )
-def test_finetune_passes_adapt_positives_to_the_sampler(
-    monkeypatch, checkpoint, tmp_path, configured, expected
+def test_finetune_passes_adapt_sampler_rules_to_the_sampler(
+    monkeypatch, checkpoint, tmp_path, key, configured, expected
 ):
-    """``adapt.positives`` (absent from the params at the former rule) reaches the sampler."""
+    """``adapt.positives`` and ``adapt.batches`` (absent from the params at their former
+    rules) reach the sampler."""
 
     from secret_core.data.records import Record
 
     seen = {}
 
     def fake_loader(*args, **kwargs):
-        seen["positives"] = kwargs["positives"]
+        seen[key] = kwargs[key]
         raise _Stop
 
     num = 8
@@ -129,10 +136,10 @@ def test_finetune_passes_adapt_positives_to_the_sampler(
     )
     settings = _secret_settings()
     if configured:
-        settings["positives"] = configured
+        settings[key] = configured
     with pytest.raises(_Stop):
         training.finetune_epoch(checkpoint, str(features), str(labels), "d", settings, "o", "r")
-    assert seen == {"positives": expected}
+    assert seen == {key: expected}
 
 
 def test_finetune_trains_on_the_prepared_pixels(monkeypatch, checkpoint, tmp_path):

@@ -172,6 +172,31 @@ def test_pretrain_positives_reach_the_source_sampler(monkeypatch, tmp_path, conf
     assert seen == [(4, expected)]
 
 
+@pytest.mark.parametrize(("configured", "expected"), [(None, "grid"), ("passes", "passes")])
+def test_pretrain_batches_reach_both_samplers(monkeypatch, tmp_path, configured, expected):
+    """``pretrain.batches`` reaches the source sampler and the target batches that adapt
+    BatchNorm (the authors cut both loaders' shuffled passes alike); absent: the former rule."""
+    from secret_core.pipeline import training
+
+    seen = []
+    build = training.build_train_loader
+
+    def recording(*args, **kwargs):
+        loader = build(*args, **kwargs)
+        seen.append((kwargs["num_instances"], loader.sampler.batches))
+        return loader
+
+    monkeypatch.setattr(training, "build_train_loader", recording)
+    source = domain(tmp_path, "src", "synth_a", 3)
+    target = domain(tmp_path, "tgt", "synth_b", 3)
+    pretrain = {**PRETRAIN, "epochs": 1, **({"batches": configured} if configured else {})}
+    settings = {**_cpu_settings(pretrain), "bn_domain": "tgt"}
+    pretrain_source(
+        source, settings, str(tmp_path / "m.pt"), str(tmp_path / "t.json"), bn_summary=target
+    )
+    assert seen == [(4, expected), (1, expected)]
+
+
 @pytest.mark.parametrize(("configured", "expected"), [(None, "iteration"), ("epoch", "epoch")])
 def test_pretrain_warmup_per_reaches_the_schedule(monkeypatch, tmp_path, configured, expected):
     """``pretrain.warmup_per`` reaches the lr schedule (absent: the former rule)."""

@@ -69,6 +69,7 @@ EXPECTED: dict[str, set[str]] = {
     "adapt.batch_size": {"finetune"},
     "adapt.num_instances": {"finetune"},
     "adapt.positives": {"finetune"},
+    "adapt.batches": {"finetune"},
     "adapt.classes": {"finetune"},
     "adapt.lr": {"finetune"},
     "adapt.weight_decay": {"finetune"},
@@ -348,6 +349,24 @@ def test_loss_on_reaches_only_the_fine_tuning_of_the_variants_that_set_it():
         else:
             assert "loss_on" not in params["variant"], name
             assert loss_branches(params["variant"]) == list(entry["branches"])
+
+
+def test_batches_enter_params_only_away_from_the_former_rule():
+    """Epochs finished before ``batches`` existed filled P x K grids: their params stay as they
+    were at ``grid``; the authors' ``passes`` reruns pre-training and fine-tuning."""
+    catalogue = variants()
+    wc = {"setting": "uda", "task": "duke2market", "variant": "secret", "seed": "1", "epoch": "2"}
+    pre = {"seed": "1", "dataset": "synth_duke", "bn_domain": "synth_market"}
+    for rule, expected in (("grid", False), ("passes", True)):
+        config = load("config.yaml")
+        config["pretrain"]["batches"] = config["adapt"]["batches"] = rule
+        finetune = wf.stage_settings(config, catalogue, "finetune", wc)
+        pretrain = wf.stage_settings(config, catalogue, "pretrain", pre)
+        assert ("batches" in finetune) is expected
+        assert ("batches" in pretrain["pretrain"]) is expected
+        assert "batches" not in wf.stage_settings(config, catalogue, "cluster", wc)
+    paper = load("paper.yaml")
+    assert paper["pretrain"]["batches"] == paper["adapt"]["batches"] == "passes"
 
 
 def test_positives_enter_params_only_away_from_the_default_rule():

@@ -27,7 +27,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from secret_core import BRANCHES
 from secret_core.data.erasing import RandomErasingConfig
-from secret_core.data.positives import DEFAULT_POSITIVES
+from secret_core.data.positives import DEFAULT_BATCHES, DEFAULT_POSITIVES
 from secret_core.data.records import Record
 from secret_core.data.sampler import PKSampler
 from secret_core.data.transforms import (
@@ -178,13 +178,15 @@ def build_train_loader(
     pad: int = AUTHORS_PAD,
     pixels: PixelArray | np.ndarray | None = None,
     positives: str = DEFAULT_POSITIVES,
+    batches: str = DEFAULT_BATCHES,
 ) -> DataLoader:
-    """``iterations`` P x K batches drawn on ``sample_labels`` (-1 never drawn).
+    """``iterations`` batches of ``batch_size`` drawn on ``sample_labels`` (-1 never drawn).
 
     ``labels`` (N x B) are what each branch trains on; ``sample_labels`` (N,) decide the
     batches (the authors sample on the global branch's labels). ``pixels``: the records'
     prepared images (see :class:`ImageDataset`). ``positives``: how each label's K - 1 images
-    beside the first are drawn (:class:`PKSampler`). Batches are dicts with
+    beside the first are drawn, ``batches`` how the labels fill batches (P x K, or the
+    authors' passes: :class:`PKSampler`). Batches are dicts with
     ``images`` [B,3,H,W], ``labels`` [B,nb], ``index`` [B] and ``camid`` [B].
     """
     if len(np.asarray(sample_labels)) != len(records):
@@ -204,7 +206,7 @@ def build_train_loader(
     dataset = ImageDataset(records, transform, labels, seed=seed, pixels=pixels)
     camids = np.array([r.camid for r in records], dtype=np.int64)
     sampler = PKSampler(
-        sample_labels, num_instances, batch_size, iterations, seed, camids, positives
+        sample_labels, num_instances, batch_size, iterations, seed, camids, positives, batches
     )
     return _PassSeededLoader(
         dataset,

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-from secret_core.data.positives import DEFAULT_POSITIVES, POSITIVES
+from secret_core.data.positives import BATCHES, DEFAULT_BATCHES, DEFAULT_POSITIVES, POSITIVES
 from secret_core.errors import SecretError
 
 # The authors' target epoch: 400 iterations x 64 images = 25,600 samples for Market-1501's
@@ -117,6 +117,15 @@ class PKSampler(torch.utils.data.Sampler[int]):
       images per label and never a repeat where the authors repeat one.
 
     Without ``camids`` both draw from the label's other members.
+
+    ``batches`` decides how the stream of labels becomes batches:
+
+    - ``grid``: every batch is P labels x K images, as above.
+    - ``passes``, as the authors' loader: each pass over all labels in a random order gives
+      K images per label (a label of one image gives that image once), and is cut into
+      batches in order; its last partial batch is dropped and the next pass starts afresh.
+      After a one-image label the rest of the pass is off the P x K grid: a label can be
+      split over two batches, leaving anchors without a positive in the batch.
     """
 
     def __init__(
@@ -128,12 +137,18 @@ class PKSampler(torch.utils.data.Sampler[int]):
         seed: int,
         camids: np.ndarray | None = None,
         positives: str = DEFAULT_POSITIVES,
+        batches: str = DEFAULT_BATCHES,
     ) -> None:
         labels = np.asarray(labels, dtype=np.int64).reshape(-1)
         if positives not in POSITIVES:
             raise SecretError(
                 f"positives must be one of {', '.join(POSITIVES)}, got {positives!r}; "
                 "fix pretrain.positives / adapt.positives in the config"
+            )
+        if batches not in BATCHES:
+            raise SecretError(
+                f"batches must be one of {', '.join(BATCHES)}, got {batches!r}; "
+                "fix pretrain.batches / adapt.batches in the config"
             )
         if num_instances < 1 or batch_size < num_instances or batch_size % num_instances:
             raise SecretError(
@@ -161,9 +176,21 @@ class PKSampler(torch.utils.data.Sampler[int]):
         self.seed = seed
         self.camids = camids
         self.positives = positives
+        self.batches = batches
         order = valid[np.argsort(labels[valid], kind="stable")]
         self.labels, starts = np.unique(labels[order], return_index=True)
         self.groups: list[np.ndarray] = np.split(order, starts[1:])
+        if batches == "passes" and iterations > 0 and self.pass_length < batch_size:
+            raise SecretError(
+                f"one pass over the {len(self.groups)} labels gives {self.pass_length} images, "
+                f"fewer than one batch of {batch_size}: with batches: passes no batch is ever "
+                "full; use batches: grid or a smaller batch_size in the config"
+            )
+
+    @property
+    def pass_length(self) -> int:
+        """Images in one ``passes`` pass: K per label, one for a label of one image."""
+        return sum(self.num_instances if len(g) > 1 else 1 for g in self.groups)
 
     @property
     def num_labels_per_batch(self) -> int:
@@ -173,7 +200,10 @@ class PKSampler(torch.utils.data.Sampler[int]):
         return self.iterations * self.batch_size
 
     def _instances(self, members: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """K members of one label (see the class docstring for the two rules)."""
+        """K members of one label (see the class docstring for the two rules); under
+        ``passes`` a label of one image gives it once, as the authors' sampler does."""
+        if self.batches == "passes" and len(members) == 1:
+            return members
         if self.positives == "other_cameras":
             return self._instances_other_cameras(members, rng)
         return self._instances_spread(members, rng)
@@ -229,10 +259,20 @@ class PKSampler(torch.utils.data.Sampler[int]):
             yield queue[:p]
             queue = queue[p:]
 
+    def _grid_batches(self, rng: np.random.Generator) -> Iterator[np.ndarray]:
+        for chosen in self._label_stream(rng):
+            yield np.concatenate([self._instances(self.groups[c], rng) for c in chosen])
+
+    def _pass_batches(self, rng: np.random.Generator) -> Iterator[np.ndarray]:
+        """The authors' stream: whole passes cut into batches, each pass's rest dropped."""
+        while True:
+            order = rng.permutation(len(self.groups))
+            images = np.concatenate([self._instances(self.groups[c], rng) for c in order])
+            for start in range(0, len(images) - self.batch_size + 1, self.batch_size):
+                yield images[start : start + self.batch_size]
+
     def __iter__(self) -> Iterator[int]:
         rng = np.random.default_rng(self.seed)
-        stream = self._label_stream(rng)
+        stream = self._pass_batches(rng) if self.batches == "passes" else self._grid_batches(rng)
         for _ in range(self.iterations):
-            chosen = next(stream)
-            batch = np.concatenate([self._instances(self.groups[c], rng) for c in chosen])
-            yield from batch.tolist()
+            yield from next(stream).tolist()

@@ -11,8 +11,9 @@ from torch import nn
 from secret_core.errors import SecretError
 from secret_core.modeling.state import load_model_state
 
-# The authors' teacher: momentum 0.999 over 80 epochs x 400 iterations, an average over about
-# the last 1 / (1 - 0.999) = 1,000 of 32,000 iterations, 1/32 of the run.
+# The authors' teacher: momentum 0.999 over the paper's 80 epochs x 400 iterations, an average
+# over about the last 1 / (1 - 0.999) = 1,000 of 32,000 iterations, 1/32 of the run (their
+# released scripts run 50 epochs, where the same 0.999 is 1/20 of it).
 AUTHORS_TEACHER_SHARE = 1000 / 32000
 
 

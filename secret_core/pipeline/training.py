@@ -11,7 +11,7 @@ import torch
 
 from secret_core import BRANCHES
 from secret_core.data import RandomErasingConfig, build_train_loader
-from secret_core.data.positives import DEFAULT_POSITIVES
+from secret_core.data.positives import DEFAULT_BATCHES, DEFAULT_POSITIVES
 from secret_core.data.sampler import iterations_per_epoch, pretrain_iterations_per_epoch
 from secret_core.data.transforms import AUTHORS_PAD
 from secret_core.device import amp_enabled
@@ -111,6 +111,7 @@ def pretrain_source(
             pids,
             num_instances=cfg["num_instances"],
             positives=cfg.get("positives", DEFAULT_POSITIVES),
+            batches=cfg.get("batches", DEFAULT_BATCHES),
             seed=derive_seed(seed, epoch),
             pixels=pixels,
             **loader_args,
@@ -124,6 +125,7 @@ def pretrain_source(
                     np.arange(len(bn_images)),  # every image its own label: plain random batches
                     num_instances=1,
                     positives="spread",  # one image per label: no positives to draw
+                    batches=cfg.get("batches", DEFAULT_BATCHES),  # the authors: shuffled passes
                     seed=derive_seed(seed, epoch, "bn_domain"),
                     pixels=bn_pixels,
                     **loader_args,
@@ -285,6 +287,7 @@ def finetune_epoch(
         batch_size=settings["batch_size"],
         num_instances=settings["num_instances"],
         positives=settings.get("positives", DEFAULT_POSITIVES),
+        batches=settings.get("batches", DEFAULT_BATCHES),
         iterations=iterations,
         seed=derive_seed(seed, "sampler"),
         num_workers=settings["num_workers"],

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from secret_core.data.erasing import DEFAULT_DRAW
-from secret_core.data.positives import DEFAULT_POSITIVES
+from secret_core.data.positives import DEFAULT_BATCHES, DEFAULT_POSITIVES
 from secret_core.errors import SecretError
 from secret_core.pipeline.rules import (
     DEFAULT_CLASSES,
@@ -75,6 +75,7 @@ FINETUNE_KEYS = (
     "batch_size",
     "num_instances",
     "positives",
+    "batches",
     "classes",
     "lr",
     "weight_decay",
@@ -204,6 +205,7 @@ def _stage_settings(
 # their params and are not rerun.
 FORMER_DEFAULTS = {
     "positives": DEFAULT_POSITIVES,
+    "batches": DEFAULT_BATCHES,
     "classes": DEFAULT_CLASSES,
     "warmup_per": DEFAULT_WARMUP_PER,
     "detach_local": DEFAULT_DETACH_LOCAL,
