@@ -148,12 +148,8 @@ def test_a_passes_budget_sets_the_iterations_from_the_source_size(tmp_path):
     assert [e["iterations"] for e in read_json(record)["epochs"]] == [8, 8]
 
 
-@pytest.mark.parametrize(
-    ("configured", "expected"), [(None, "spread"), ("other_cameras", "other_cameras")]
-)
-def test_pretrain_positives_reach_the_source_sampler(monkeypatch, tmp_path, configured, expected):
-    """``pretrain.positives`` reaches the source batches' sampler (absent: the former rule);
-    the target batches that adapt BatchNorm have one image per label and no positives."""
+def _samplers_built(monkeypatch, rule: str) -> list[tuple[int, str]]:
+    """Records (num_instances, the sampler's ``rule``) of every train loader built."""
     from secret_core.pipeline import training
 
     seen = []
@@ -161,10 +157,20 @@ def test_pretrain_positives_reach_the_source_sampler(monkeypatch, tmp_path, conf
 
     def recording(*args, **kwargs):
         loader = build(*args, **kwargs)
-        seen.append((kwargs["num_instances"], loader.sampler.positives))
+        seen.append((kwargs["num_instances"], getattr(loader.sampler, rule)))
         return loader
 
     monkeypatch.setattr(training, "build_train_loader", recording)
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"), [(None, "spread"), ("other_cameras", "other_cameras")]
+)
+def test_pretrain_positives_reach_the_source_sampler(monkeypatch, tmp_path, configured, expected):
+    """``pretrain.positives`` reaches the source batches' sampler (absent: the former rule);
+    the target batches that adapt BatchNorm have one image per label and no positives."""
+    seen = _samplers_built(monkeypatch, "positives")
     source = domain(tmp_path, "src", "synth_a", 3)
     pretrain = {**PRETRAIN, "positives": configured} if configured else PRETRAIN
     settings = _cpu_settings(pretrain)
@@ -176,17 +182,7 @@ def test_pretrain_positives_reach_the_source_sampler(monkeypatch, tmp_path, conf
 def test_pretrain_batches_reach_both_samplers(monkeypatch, tmp_path, configured, expected):
     """``pretrain.batches`` reaches the source sampler and the target batches that adapt
     BatchNorm (the authors cut both loaders' shuffled passes alike); absent: the former rule."""
-    from secret_core.pipeline import training
-
-    seen = []
-    build = training.build_train_loader
-
-    def recording(*args, **kwargs):
-        loader = build(*args, **kwargs)
-        seen.append((kwargs["num_instances"], loader.sampler.batches))
-        return loader
-
-    monkeypatch.setattr(training, "build_train_loader", recording)
+    seen = _samplers_built(monkeypatch, "batches")
     source = domain(tmp_path, "src", "synth_a", 3)
     target = domain(tmp_path, "tgt", "synth_b", 3)
     pretrain = {**PRETRAIN, "epochs": 1, **({"batches": configured} if configured else {})}

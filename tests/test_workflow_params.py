@@ -351,39 +351,29 @@ def test_loss_on_reaches_only_the_fine_tuning_of_the_variants_that_set_it():
             assert loss_branches(params["variant"]) == list(entry["branches"])
 
 
-def test_batches_enter_params_only_away_from_the_former_rule():
-    """Epochs finished before ``batches`` existed filled P x K grids: their params stay as they
-    were at ``grid``; the authors' ``passes`` reruns pre-training and fine-tuning."""
+@pytest.mark.parametrize(
+    ("key", "former", "authors"),
+    [("positives", "spread", "other_cameras"), ("batches", "grid", "passes")],
+)
+def test_sampler_rules_enter_params_only_away_from_the_former_rule(key, former, authors):
+    """Epochs finished before ``positives`` (``batches``) existed used ``spread`` (P x K
+    grids): their params stay as they were at that value, and the authors' rule, which
+    ``config/paper.yaml`` sets, reruns pre-training and fine-tuning but not clustering."""
     catalogue = variants()
     wc = {"setting": "uda", "task": "duke2market", "variant": "secret", "seed": "1", "epoch": "2"}
     pre = {"seed": "1", "dataset": "synth_duke", "bn_domain": "synth_market"}
-    for rule, expected in (("grid", False), ("passes", True)):
+    for rule, expected in ((former, False), (authors, True)):
         config = load("config.yaml")
-        config["pretrain"]["batches"] = config["adapt"]["batches"] = rule
+        config["pretrain"][key] = config["adapt"][key] = rule
         finetune = wf.stage_settings(config, catalogue, "finetune", wc)
         pretrain = wf.stage_settings(config, catalogue, "pretrain", pre)
-        assert ("batches" in finetune) is expected
-        assert ("batches" in pretrain["pretrain"]) is expected
-        assert "batches" not in wf.stage_settings(config, catalogue, "cluster", wc)
-    paper = load("paper.yaml")
-    assert paper["pretrain"]["batches"] == paper["adapt"]["batches"] == "passes"
-
-
-def test_positives_enter_params_only_away_from_the_default_rule():
-    """Epochs finished before ``positives`` existed used ``spread``: their params stay as they
-    were at that value, and the authors' ``other_cameras`` reruns pre-training and fine-tuning."""
-    catalogue = variants()
-    wc = {"setting": "uda", "task": "duke2market", "variant": "secret", "seed": "1", "epoch": "2"}
-    pre = {"seed": "1", "dataset": "synth_duke", "bn_domain": "synth_market"}
-    for rule, expected in (("spread", False), ("other_cameras", True)):
-        config = load("config.yaml")
-        config["pretrain"]["positives"] = config["adapt"]["positives"] = rule
-        finetune = wf.stage_settings(config, catalogue, "finetune", wc)
-        pretrain = wf.stage_settings(config, catalogue, "pretrain", pre)
-        assert ("positives" in finetune) is expected
-        assert ("positives" in pretrain["pretrain"]) is expected
+        assert (key in finetune) is expected
+        assert (key in pretrain["pretrain"]) is expected
         if expected:
-            assert finetune["positives"] == pretrain["pretrain"]["positives"] == rule
+            assert finetune[key] == pretrain["pretrain"][key] == rule
+        assert key not in wf.stage_settings(config, catalogue, "cluster", wc)
+    paper = load("paper.yaml")
+    assert paper["pretrain"][key] == paper["adapt"][key] == authors
 
 
 @pytest.mark.parametrize(
