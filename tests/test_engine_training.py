@@ -243,3 +243,16 @@ def test_bn_adapt_moves_statistics_only():
 def test_bn_adapt_running_out_is_one_line_error():
     with pytest.raises(SecretError, match="bn_adapt_batches ran out at iteration 1"):
         run_adapt([torch.zeros(8, 3, 32, 16)])
+
+
+def test_teacher_starts_as_a_copy_of_the_student():
+    """Our teacher starts from the student's weights, local block included (the authors'
+    fully unsupervised runs build it with its own random local block: docs/FIDELITY.md)."""
+    seed_everything(0)
+    student = build_model("resnet_tiny", num_classes=3)
+    teacher = MeanTeacher(student, momentum=0.9).model
+    pairs = list(zip(student.state_dict().items(), teacher.state_dict().items(), strict=True))
+    assert any(name.startswith("local") for (name, _), _ in pairs)
+    for (name, mine), (other, theirs) in pairs:
+        assert name == other and torch.equal(mine, theirs)
+        assert mine.data_ptr() != theirs.data_ptr()  # a copy, not the same tensors
