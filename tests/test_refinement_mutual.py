@@ -107,15 +107,16 @@ def test_share_exactly_k_is_dropped_and_just_above_kept():
 
 
 @pytest.mark.parametrize(("k", "size", "count"), [(0.58, 50, 29), (0.7, 90, 63), (0.29, 100, 29)])
-def test_exact_share_is_dropped_despite_rounding(k, size, count):
-    """Here k * size rounds below count (0.58 * 50 = 28.999999999999996), so comparing
-    count > k * size would wrongly keep a share of exactly K."""
-    assert count > k * size  # the pitfall
+def test_exact_share_is_compared_as_the_authors_count_above_size_times_k(k, size, count):
+    """Here k * size rounds below count (0.7 * 90 = 62.99999999999999): the authors' code
+    tests ``count > size * K`` and keeps this share of exactly K, so ours keeps it too."""
+    assert count > size * k and not count / size > k  # the two forms disagree here
     target = np.zeros(size, dtype=np.int64)
     reference = np.r_[np.zeros(count, np.int64), np.arange(1, size - count + 1)]
+    assert (eliminate_noisy(target, reference, k)[:count] == 0).all()
+    assert (eliminate_noisy(target, reference, k)[count:] == -1).all()
+    reference[count - 1] = size  # one member fewer: share just below K
     assert (eliminate_noisy(target, reference, k) == -1).all()
-    reference[count] = 0  # one more member: share just above K
-    assert (eliminate_noisy(target, reference, k)[: count + 1] == 0).all()
 
 
 # ---------------------------------------------------------------- outliers and denominators
