@@ -1,6 +1,8 @@
 """The multi-branch network: shapes, normalised eval features, detached local branch,
 classifier resizing, centroids and initialisation errors."""
 
+import io
+
 import numpy as np
 import pytest
 import torch
@@ -160,6 +162,63 @@ def test_init_from_torchvision_and_dataparallel_names(tmp_path):
     torch.save({k: v for k, v in source.state_dict().items() if "layer4" not in k}, partial)
     with pytest.raises(SecretError, match=r"lacks \d+ backbone.*partial\.pth"):
         build_model("resnet_tiny", 0, init=str(partial))
+
+
+class _AuthorsNet(torch.nn.Module):
+    """The module names of the authors' SECRET network (their secret/models/resnet.py) around
+    a torchvision ResNet-18, so its state dict carries their key names."""
+
+    def __init__(self) -> None:
+        from torchvision.models import resnet18
+        from torchvision.models.resnet import Bottleneck
+
+        super().__init__()
+        r = resnet18()
+        self.base = torch.nn.Sequential(
+            r.conv1, r.bn1, r.relu, r.maxpool, r.layer1, r.layer2, r.layer3, r.layer4
+        )
+        down = torch.nn.Sequential(
+            torch.nn.Conv2d(512, 512, 1, bias=False), torch.nn.BatchNorm2d(512)
+        )
+        self.part_bottleneck = Bottleneck(512, 128, downsample=down)
+        for name in ("feat_bn", "partup_feat_bn", "partdown_feat_bn"):
+            bn = torch.nn.BatchNorm1d(512)
+            torch.nn.init.normal_(bn.running_mean)
+            setattr(self, name, bn)
+        for name in ("classifier", "classifier_partup", "classifier_partdown"):
+            setattr(self, name, torch.nn.Linear(512, 7, bias=False))
+
+
+def test_init_from_the_authors_checkpoint(tmp_path):
+    """A source model saved by the authors' code: DataParallel names, their module names and
+    numpy scalars in the metadata (best_top1 comes from their Cython evaluator)."""
+    torch.manual_seed(3)
+    theirs = _AuthorsNet()
+    path = tmp_path / "checkpoint_new.pth.tar"
+    state = {f"module.{k}": v for k, v in theirs.state_dict().items()}
+    meta = {"epoch": 80, "best_top1": np.float32(0.8), "best_mAP": np.float64(0.6)}
+    torch.save({"state_dict": state, **meta}, path)
+    ours = build_model("resnet18", 0, init=str(path))
+    assert torch.equal(ours.backbone.stem[0].weight, theirs.base[0].weight)
+    assert torch.equal(ours.backbone.stem[1].running_var, theirs.base[1].running_var)
+    assert torch.equal(ours.backbone.layer4[1].conv2.weight, theirs.base[7][1].conv2.weight)
+    assert torch.equal(ours.local.conv3.weight, theirs.part_bottleneck.conv3.weight)
+    assert torch.equal(ours.local.downsample[1].weight, theirs.part_bottleneck.downsample[1].weight)
+    assert torch.equal(ours.heads["global"].bn.running_mean, theirs.feat_bn.running_mean)
+    assert torch.equal(ours.heads["top"].bn.running_mean, theirs.partup_feat_bn.running_mean)
+    assert torch.equal(ours.heads["bottom"].bn.running_mean, theirs.partdown_feat_bn.running_mean)
+    assert ours.num_classes() == dict.fromkeys(BRANCHES, 0)  # their classes are not taken
+    # numpy 1.x, the authors' environment, pickles the scalar under numpy.core's name
+    legacy = tmp_path / "numpy1.pth.tar"
+    buffer = io.BytesIO()
+    torch.save({"state_dict": state, **meta}, buffer, _use_new_zipfile_serialization=False)
+    raw = buffer.getvalue()
+    assert b"numpy._core.multiarray\nscalar" in raw
+    legacy.write_bytes(
+        raw.replace(b"numpy._core.multiarray\nscalar", b"numpy.core.multiarray\nscalar")
+    )
+    again = build_model("resnet18", 0, init=str(legacy))
+    assert torch.equal(again.local.conv3.weight, theirs.part_bottleneck.conv3.weight)
 
 
 def test_local_block_initialised_as_the_authors():

@@ -158,6 +158,18 @@ def build_model(
     return model
 
 
+# Numpy scalars in a checkpoint's metadata: the authors' code stores best_top1 as a float32
+# from its Cython evaluator. Allowing the scalar constructor and the dtypes of numbers still
+# executes no pickled code; the aliased name is how numpy 1.x (their environment) pickles it.
+_NUMPY_SCALAR = (np._core if hasattr(np, "_core") else np.core).multiarray.scalar
+_NUMPY_SCALAR_GLOBALS = [
+    _NUMPY_SCALAR,
+    (_NUMPY_SCALAR, "numpy.core.multiarray.scalar"),
+    np.dtype,
+    *{type(np.dtype(kind)) for kind in (np.float16, np.float32, np.float64, np.int32, np.int64)},
+]
+
+
 def _init_from_file(model: SecretNet, path: Path) -> None:
     """Initialise from a user's file; the backbone must load completely (see state.py)."""
     if not path.is_file():
@@ -165,7 +177,8 @@ def _init_from_file(model: SecretNet, path: Path) -> None:
             f"model.init: state dict {path} not found; give an existing file, none or imagenet"
         )
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        with torch.serialization.safe_globals(_NUMPY_SCALAR_GLOBALS):
+            obj = torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as exc:
         raise SecretError(
             f"model.init: {path} cannot be read as a state dict ({type(exc).__name__}); "

@@ -2,8 +2,9 @@
 
 Two uses with different strictness: resuming or evaluating our own checkpoint (every key must
 fit; classifiers are resized to the stored shapes first) and initialising from a user's file
-(a raw torchvision ResNet, a DataParallel ``module.`` state, or one of our checkpoints: the
-whole backbone must load, the heads take what fits, classifiers are never taken).
+(a raw torchvision ResNet, a DataParallel ``module.`` state, one of our checkpoints or one of
+the authors' SECRET checkpoints: the whole backbone must load, the heads take what fits,
+classifiers are never taken).
 """
 
 from __future__ import annotations
@@ -17,6 +18,25 @@ from secret_core import BRANCHES
 from secret_core.errors import SecretError
 
 _TORCHVISION_PREFIXES = {"conv1.": "backbone.stem.0.", "bn1.": "backbone.stem.1."}
+# The authors' ResNet (LunarShen/SECRET, secret/models/resnet.py): ``base`` is torchvision's
+# conv1, bn1, relu, maxpool, layer1-4 in one Sequential; the local block and the three
+# BN-neck heads have their own names. Checked against their network on random weights:
+# every key maps, and features, logits and gradients agree exactly.
+_AUTHORS_PREFIXES = {
+    "base.0.": "backbone.stem.0.",
+    "base.1.": "backbone.stem.1.",
+    "base.4.": "backbone.layer1.",
+    "base.5.": "backbone.layer2.",
+    "base.6.": "backbone.layer3.",
+    "base.7.": "backbone.layer4.",
+    "feat_bn.": "heads.global.bn.",
+    "classifier.": "heads.global.classifier.",
+    "part_bottleneck.": "local.",
+    "partup_feat_bn.": "heads.top.bn.",
+    "partdown_feat_bn.": "heads.bottom.bn.",
+    "classifier_partup.": "heads.top.classifier.",
+    "classifier_partdown.": "heads.bottom.classifier.",
+}
 
 
 def unwrap_state(obj: object) -> Mapping[str, torch.Tensor] | None:
@@ -33,13 +53,15 @@ def unwrap_state(obj: object) -> Mapping[str, torch.Tensor] | None:
 
 
 def normalise_keys(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Map DataParallel (``module.``) and plain torchvision ResNet names onto ours."""
+    """Map DataParallel (``module.``), plain torchvision ResNet and the authors' SECRET names
+    onto ours, so a source model trained with their code can start our pipeline."""
     out: dict[str, torch.Tensor] = {}
     for key, value in state.items():
         name = key.removeprefix("module.")
-        for old, new in _TORCHVISION_PREFIXES.items():
+        for old, new in (*_TORCHVISION_PREFIXES.items(), *_AUTHORS_PREFIXES.items()):
             if name.startswith(old):
                 name = new + name[len(old) :]
+                break
         if name.startswith("layer"):
             name = "backbone." + name
         out[name] = value
