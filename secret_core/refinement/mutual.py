@@ -32,9 +32,9 @@ def eliminate_noisy(
     keep their original target ids (no re-indexing here).
 
     The share is compared as the authors' code compares it, ``count > size * k`` in float64.
-    Where ``size * k`` rounds below an integer count whose true share is exactly K (for
-    sizes up to 5,000 this happens only at K = 0.7, e.g. 63 of 90) that group is kept, as
-    in their runs, although the paper's "greater than K" would drop it.
+    Where ``size * k`` rounds below an integer count whose true share is exactly K (of
+    K = 0.1 ... 0.9 and sizes up to 5,000, only at K = 0.7, e.g. 63 of 90) that group is
+    kept, as in their runs, although the paper's "greater than K" would drop it.
     """
     if denominator not in DENOMINATORS:
         raise SecretError(f"refinement denominator '{denominator}' is not one of {DENOMINATORS}")
