@@ -37,6 +37,7 @@ _AUTHORS_PREFIXES = {
     "classifier_partup.": "heads.top.classifier.",
     "classifier_partdown.": "heads.bottom.classifier.",
 }
+_FOREIGN_PREFIXES = {**_TORCHVISION_PREFIXES, **_AUTHORS_PREFIXES}
 
 
 def unwrap_state(obj: object) -> Mapping[str, torch.Tensor] | None:
@@ -58,7 +59,7 @@ def normalise_keys(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]
     out: dict[str, torch.Tensor] = {}
     for key, value in state.items():
         name = key.removeprefix("module.")
-        for old, new in (*_TORCHVISION_PREFIXES.items(), *_AUTHORS_PREFIXES.items()):
+        for old, new in _FOREIGN_PREFIXES.items():
             if name.startswith(old):
                 name = new + name[len(old) :]
                 break
