@@ -1,12 +1,19 @@
 # Helpers shared by the rule files (config validation, variants, settings, paths).
 
+import sys
+
 from snakemake.utils import validate
 
 from secret_core import provenance
 import secret_core.workflow as wf
 from secret_core.workflow import layout as paths, targets
 
-wf.validate_config(config, workflow.source_path("../config/schema.yaml"), validate)
+NOTICES = wf.validate_config(
+    config, workflow.source_path("../config/schema.yaml"), validate
+)
+if workflow.is_main_process:  # job processes parse the workflow again: say it once
+    for notice in NOTICES:
+        print(notice, file=sys.stderr)
 # After validation (the schema does not know the key): which configfile made this run, for
 # the provenance block of summaries and tables (see secret_core/provenance.py).
 config[provenance.CONFIG_NAME_KEY] = provenance.config_name(

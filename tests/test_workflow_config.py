@@ -364,6 +364,36 @@ def test_command_line_nested_dict_merges_into_the_config():
     assert config["adapt"]["epochs"] == load("config.yaml")["adapt"]["epochs"]
 
 
+def test_an_overlay_points_the_demos_datasets_at_folders(tmp_path):
+    """The demo's recipe on other images: a second config file naming the demo's datasets
+    with a path merges into their synthetic entries (Snakemake merges key by key); the
+    folder wins, the stage settings read it, and one notice per dataset says so."""
+    from snakemake.utils import update_config
+
+    config = load("config.yaml")
+    overlay = {
+        "data_root": str(tmp_path),
+        "datasets": {"synth_market": {"path": "target", "layout": "market1501"}},
+    }
+    update_config(config, overlay)
+    assert set(config["datasets"]["synth_market"]) == {"synthetic", "path", "layout"}
+    notices = wf.validate_config(config, SCHEMA, validate)
+    assert config["datasets"]["synth_market"] == {"path": "target", "layout": "market1501"}
+    assert wf.dataset_path(config, "synth_market") == tmp_path / "target"
+    assert "synthetic" in config["datasets"]["synth_duke"]  # untouched
+    assert len(notices) == 1 and "'synth_market'" in notices[0] and "'target'" in notices[0]
+    assert wf.validate_config(load("config.yaml"), SCHEMA, validate) == []
+
+
+def test_a_dataset_without_path_or_synthetic_is_one_line():
+    config = load("config.yaml")
+    config["datasets"]["synth_market"] = {"layout": "market1501"}
+    with pytest.raises(SecretError) as info:
+        wf.validate_config(config, SCHEMA, validate)
+    message = str(info.value)
+    assert "datasets.synth_market" in message and "'path'" in message and "\n" not in message
+
+
 def test_every_missing_dataset_is_named_in_one_line(tmp_path):
     config = load("paper.yaml")
     config["data_root"] = str(tmp_path)

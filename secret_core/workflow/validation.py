@@ -12,16 +12,18 @@ import yaml
 from secret_core.errors import SecretError
 
 
-def validate_config(config: dict, schema_path: str | Path, validate: Callable) -> None:
+def validate_config(config: dict, schema_path: str | Path, validate: Callable) -> list[str]:
     """Validate (and fill defaults) with Snakemake's validator; fail with one line.
 
     ``snakemake.utils.validate`` reports about ten lines per problem; users need the key and
     the allowed values, so the first error is re-stated as one line naming its key path.
     Strings from the command line (``--config 'adapt={k: 0.6}'``) are first converted where
     the schema wants a number, integer or boolean (see :mod:`secret_core.workflow.coerce`).
+    Returns the notices of :func:`use_dataset_folders`, for the planning process to print.
     """
     from secret_core.workflow.coerce import coerce_config
 
+    notices = use_dataset_folders(config)
     coerce_config(config, yaml.safe_load(Path(schema_path).read_text()))
     try:
         validate(config, str(schema_path), set_default=True)
@@ -31,6 +33,34 @@ def validate_config(config: dict, schema_path: str | Path, validate: Callable) -
         if setting in config:
             check_eps_rule(config, setting)
     check_combinations(config)
+    return notices
+
+
+def use_dataset_folders(config: dict) -> list[str]:
+    """A dataset entry with a ``path`` reads that folder, even where an earlier config file
+    gave the same name a ``synthetic`` spec; an entry with neither is a one-line error.
+
+    Snakemake merges config files key by key, so an overlay that points the demo's datasets
+    at folders of images (``--configfile config/config.yaml mine.yaml``, the demo's recipe on
+    other data) leaves each entry with both keys. The folder is what the overlay asks for:
+    the spec is dropped, and one notice per entry says so.
+    """
+    notices = []
+    for name, entry in (config.get("datasets") or {}).items():
+        if not isinstance(entry, dict):
+            continue
+        if "path" in entry and "synthetic" in entry:
+            del entry["synthetic"]
+            notices.append(
+                f"config: dataset '{name}' has a path and a synthetic spec (a later config file "
+                f"merged into an earlier one's entry); it reads the images at {entry['path']!r}"
+            )
+        elif "path" not in entry and "synthetic" not in entry:
+            raise SecretError(
+                f"config key 'datasets.{name}' needs 'path' (a folder of images, with "
+                "'layout') or 'synthetic' (a generated domain)"
+            )
+    return notices
 
 
 def check_eps_rule(config: Mapping, setting: str) -> None:
