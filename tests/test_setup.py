@@ -38,13 +38,17 @@ def test_parallel_make_test_keeps_each_module_on_one_worker():
 
 def test_every_test_module_that_runs_snakemake_is_marked_slow():
     """`pytest -m "not slow"` is the fast development command: no Snakemake run in it."""
-    runs_snakemake = re.compile(r"snakemake_command\(|SNAKEMAKE\b")
+    from snakemake_cli import SNAKEMAKE_MARKS
+
+    assert pytest.mark.slow in SNAKEMAKE_MARKS
+    runs_snakemake = re.compile(r"snakemake_command\(|run_snakemake\(|kill_when\(|SNAKEMAKE\b")
+    marked = re.compile(r"pytest\.mark\.slow|^pytestmark = \[?\*?SNAKEMAKE_MARKS", re.M)
     unmarked = []
     for path in sorted((ROOT / "tests").glob("test_*.py")):
         text = path.read_text()
         if path.name == Path(__file__).name or not runs_snakemake.search(text):
             continue
-        if "pytest.mark.slow" not in text:
+        if not marked.search(text):
             unmarked.append(path.name)
     assert not unmarked, f"run Snakemake but are not marked slow: {unmarked}"
 
