@@ -20,7 +20,7 @@ import pytest
 from snakemake_cli import HAS_SNAKEMAKE, ROOT, SNAKEMAKE
 
 README = ROOT / "README.md"
-# benchmarks/ holds config overrides the README times runs with (old_recipe.yaml)
+# benchmarks/ holds config overlays (old_recipe.yaml, camera_shift.yaml, ...) a command may name
 WORKFLOW_PARTS = (
     "Snakefile",
     "rules",
