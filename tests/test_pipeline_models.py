@@ -295,3 +295,31 @@ def test_unknown_optimizer_state_is_one_line():
     assert training.carries_adam_moments({"optimizer_state": "carry"}) is True
     with pytest.raises(SecretError, match=r"adapt\.optimizer_state must be one of fresh, carry"):
         training.carries_adam_moments({"optimizer_state": "keep"})
+
+
+@pytest.mark.parametrize(("groups", "warned"), [(2, True), (8, False)])
+def test_finetune_warns_when_the_training_set_cannot_fill_a_batch(
+    monkeypatch, checkpoint, tmp_path, caplog, groups, warned
+):
+    """A batch of 32 holds P = 8 labels of 4: a training set of 2 labels makes every batch
+    repeat the same few images (the log says so, naming the counts); 8 labels fill one."""
+
+    from secret_core.data.records import Record
+
+    def fake_loader(*args, **kwargs):
+        raise _Stop
+
+    num = 4 * groups
+    records = [Record(f"{i}.jpg", i // 4, i % 2) for i in range(num)]
+    monkeypatch.setattr(training, "build_train_loader", fake_loader)
+    _fake_target(monkeypatch, records)
+    refined = np.arange(num, dtype=np.int64) // 4
+    labels, features = _epoch_inputs(tmp_path, {b: refined for b in BRANCHES})
+    settings = {**_secret_settings(), "batch_size": 32, "iterations": 5}
+    with caplog.at_level("WARNING"), pytest.raises(_Stop):
+        training.finetune_epoch(checkpoint, str(features), str(labels), "d", settings, "o", "r")
+    messages = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    expected = "epoch 1: the training set has 8 samples in 2 labels, fewer than the 8 labels"
+    assert [m.startswith(expected) for m in messages] == ([True] if warned else [])
+    if warned:
+        assert "5 iterations repeat them" in messages[0]
