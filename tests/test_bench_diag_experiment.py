@@ -79,6 +79,16 @@ def test_overlays_merge_as_snakemake_merges_configfiles(tmp_path):
     weakest, _ = load_config([str(base), *overlays])
     assert weakest["pretrain"]["iterations"] == {"passes": 1.5}
     assert weakest["adapt"] == default["adapt"]
+    sized = [*overlays[:-1], str(ROOT / "benchmarks" / "real_trial_size.yaml")]
+    half = str(ROOT / "benchmarks" / "half_pass_start.yaml")
+    large, _ = load_config([str(base), *sized, half])
+    for name in ("duke_camshift", "market_camshift"):
+        for side in ("source", "target"):
+            spec = large["datasets"][large["tasks"][name][side]]["synthetic"]
+            shifted_spec = shifted["datasets"][shifted["tasks"][name][side]]["synthetic"]
+            assert spec == {**shifted_spec, "num_ids": 300}  # only the size changes
+    assert large["pretrain"]["iterations"] == {"passes": 0.5}
+    assert large["adapt"] == default["adapt"]
 
 
 def test_teacher_stream_overlay_runs_the_mean_teacher_under_secrets_name():
