@@ -323,3 +323,29 @@ def test_finetune_warns_when_the_training_set_cannot_fill_a_batch(
     assert [m.startswith(expected) for m in messages] == ([True] if warned else [])
     if warned:
         assert "5 iterations repeat them" in messages[0]
+
+
+@pytest.mark.parametrize(("iterations", "warned"), [(60, True), (50, False)])
+def test_finetune_warns_when_each_training_image_is_drawn_too_often(
+    monkeypatch, checkpoint, tmp_path, caplog, iterations, warned
+):
+    """32 samples in 8 labels fill a batch, but 60 iterations of 32 draw each one 60 times,
+    past the 50 above which weak-start runs lost their start model's mAP; 50 draws do not
+    warn."""
+
+    from secret_core.data.records import Record
+
+    def fake_loader(*args, **kwargs):
+        raise _Stop
+
+    records = [Record(f"{i}.jpg", i // 4, i % 2) for i in range(32)]
+    monkeypatch.setattr(training, "build_train_loader", fake_loader)
+    _fake_target(monkeypatch, records)
+    refined = np.arange(32, dtype=np.int64) // 4
+    labels, features = _epoch_inputs(tmp_path, {b: refined for b in BRANCHES})
+    settings = {**_secret_settings(), "batch_size": 32, "iterations": iterations}
+    with caplog.at_level("WARNING"), pytest.raises(_Stop):
+        training.finetune_epoch(checkpoint, str(features), str(labels), "d", settings, "o", "r")
+    messages = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    expected = f"epoch 1: {iterations} iterations of 32 draw each of the 32 training samples 60"
+    assert [m.startswith(expected) for m in messages] == ([True] if warned else [])

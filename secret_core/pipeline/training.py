@@ -44,6 +44,13 @@ from secret_core.refinement.labels import reindex
 from secret_core.refinement.training_set import epoch_labels
 from secret_core.seeding import derive_seed, seed_everything
 
+# Draws of each trained image per epoch above which runs lost their start. On the 2,032-image
+# stand-in at a weak start (docs/DEMO_EFFECT.md, section 51) every first training set drawn
+# 70 times or more per image lost mAP and every one drawn 47 times or fewer rose; section 50's,
+# at 26-53, dipped for an epoch at most. The authors' 400 x 64 draws over Market's 12,936
+# images are about 2 per target image; the demo's first SECRET sets get 4-8.
+MANY_DRAWS_PER_IMAGE = 50
+
 
 def pretrain_source(
     data_summary: str,
@@ -342,26 +349,45 @@ def finetune_epoch(
 def warn_if_too_few_labels(
     trained_labels: np.ndarray, settings: dict[str, Any], iterations: int, epoch: int
 ) -> None:
-    """Say so in the log when the epoch's training set has fewer labels than one batch holds.
+    """Say so in the log when the epoch's training set is too small for its iterations:
+    fewer labels than one batch holds, or each image drawn more than
+    ``MANY_DRAWS_PER_IMAGE`` times.
 
     Why: the iterations follow the target's size, not the training set's, so a refinement that
-    keeps a handful of images in a few labels trains every batch on those same images. From a
-    weak start on a 2,032-image target this took SECRET from 11.5-14.8 mAP to 4.3-4.9, while
-    Baseline rose to 49.6-62.7 (docs/DEMO_EFFECT.md, section 51); the line names the
-    cause where a person tailing the log looks first.
+    keeps a handful of images trains every batch on those same images. From a weak start on a
+    2,032-image target this took SECRET from 11.5-14.8 mAP to 4.3-4.9, while Baseline rose to
+    49.6-62.7 (docs/DEMO_EFFECT.md, section 51); the line names the cause where a person
+    tailing the log looks first.
     """
-    per_batch = int(settings["batch_size"]) // int(settings["num_instances"])
+    log = get_logger()
+    batch_size = int(settings["batch_size"])
+    per_batch = batch_size // int(settings["num_instances"])
+    samples = int((trained_labels >= 0).sum())
     found = int(np.unique(trained_labels[trained_labels >= 0]).size)
     if 0 < found < per_batch:
-        get_logger().warning(
+        log.warning(
             "epoch %d: the training set has %d samples in %d labels, fewer than the %d labels "
             "of a batch: %d iterations repeat them, which can undo the start model (a weak "
             "start; history.csv's trained_clusters shows it; docs/DEMO_EFFECT.md, section 51)",
             epoch,
-            int((trained_labels >= 0).sum()),
+            samples,
             found,
             per_batch,
             iterations,
+        )
+    draws = iterations * batch_size / samples if samples else 0.0
+    if draws > MANY_DRAWS_PER_IMAGE:
+        log.warning(
+            "epoch %d: %d iterations of %d draw each of the %d training samples %.0f times "
+            "(the iterations follow the target's size; over %d draws per image lost the start "
+            "model's mAP at a weak start: history.csv's trained_samples shows it; "
+            "docs/DEMO_EFFECT.md, section 51)",
+            epoch,
+            iterations,
+            batch_size,
+            samples,
+            draws,
+            MANY_DRAWS_PER_IMAGE,
         )
 
 
