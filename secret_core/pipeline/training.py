@@ -44,11 +44,12 @@ from secret_core.refinement.labels import reindex
 from secret_core.refinement.training_set import epoch_labels
 from secret_core.seeding import derive_seed, seed_everything
 
-# Draws of each trained image per epoch above which runs lost their start. On the 2,032-image
-# stand-in at a weak start (docs/DEMO_EFFECT.md, section 51) every first training set drawn
-# 70 times or more per image lost mAP and every one drawn 47 times or fewer rose; section 50's,
-# at 26-53, dipped for an epoch at most. The authors' 400 x 64 draws over Market's 12,936
-# images are about 2 per target image; the demo's first SECRET sets get 4-8.
+# Draws of each trained image per epoch above which runs lost mAP. On the 2,032-image stand-in
+# (docs/DEMO_EFFECT.md, sections 50-52), first training sets drawn 68-581 times per image lost
+# mAP at once: from a 12-15 mAP start they stayed far below Baseline, from a 23-25 one they
+# dipped for one or two epochs and ended above it. Sets drawn 47 times or fewer rose, or
+# dipped for an epoch at most. The authors' 400 x 64 draws over Market's 12,936 images are
+# about 2 per target image; the demo's first SECRET sets get 4-10.
 MANY_DRAWS_PER_IMAGE = 50
 
 
@@ -379,9 +380,9 @@ def warn_if_too_few_labels(
     if draws > MANY_DRAWS_PER_IMAGE:
         log.warning(
             "epoch %d: %d iterations of %d draw each of the %d training samples %.0f times "
-            "(the iterations follow the target's size; over %d draws per image lost the start "
-            "model's mAP at a weak start: history.csv's trained_samples shows it; "
-            "docs/DEMO_EFFECT.md, section 51)",
+            "(the iterations follow the target's size; over %d draws per image lost mAP at "
+            "weak starts, and stayed low from starts under about 15 mAP: history.csv's "
+            "trained_samples shows it; docs/DEMO_EFFECT.md, sections 51-52)",
             epoch,
             iterations,
             batch_size,
