@@ -347,5 +347,6 @@ def test_finetune_warns_when_each_training_image_is_drawn_too_often(
     with caplog.at_level("WARNING"), pytest.raises(_Stop):
         training.finetune_epoch(checkpoint, str(features), str(labels), "d", settings, "o", "r")
     messages = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    expected = f"epoch 1: {iterations} iterations of 32 draw each of the 32 training samples 60"
+    expected = f"epoch 1: {iterations} iterations of 32 draw each of the 32 training samples "
+    expected += f"{iterations} times"
     assert [m.startswith(expected) for m in messages] == ([True] if warned else [])

@@ -286,7 +286,7 @@ def finetune_epoch(
             {"epoch": epoch, "trained_samples": 0, "num_samples": len(labels), "skipped": True},
         )
         return
-    warn_if_too_few_labels(trained_labels, settings, iterations, epoch)
+    warn_if_training_set_too_small(trained_labels, settings, iterations, epoch)
     loader = build_train_loader(
         dataset.train,
         labels,
@@ -347,7 +347,7 @@ def finetune_epoch(
     )
 
 
-def warn_if_too_few_labels(
+def warn_if_training_set_too_small(
     trained_labels: np.ndarray, settings: dict[str, Any], iterations: int, epoch: int
 ) -> None:
     """Say so in the log when the epoch's training set is too small for its iterations:
