@@ -297,28 +297,32 @@ def test_unknown_optimizer_state_is_one_line():
         training.carries_adam_moments({"optimizer_state": "keep"})
 
 
+def _finetune_warnings(monkeypatch, checkpoint, tmp_path, caplog, num, iterations) -> list:
+    """The warnings ``finetune_epoch`` logs before training ``num`` target images refined into
+    labels of 4, over ``iterations`` batches of 32 (the loader stops the epoch there)."""
+    from secret_core.data.records import Record
+
+    def fake_loader(*args, **kwargs):
+        raise _Stop
+
+    records = [Record(f"{i}.jpg", i // 4, i % 2) for i in range(num)]
+    monkeypatch.setattr(training, "build_train_loader", fake_loader)
+    _fake_target(monkeypatch, records)
+    refined = np.arange(num, dtype=np.int64) // 4
+    labels, features = _epoch_inputs(tmp_path, {b: refined for b in BRANCHES})
+    settings = {**_secret_settings(), "batch_size": 32, "iterations": iterations}
+    with caplog.at_level("WARNING"), pytest.raises(_Stop):
+        training.finetune_epoch(checkpoint, str(features), str(labels), "d", settings, "o", "r")
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+
+
 @pytest.mark.parametrize(("groups", "warned"), [(2, True), (8, False)])
 def test_finetune_warns_when_the_training_set_cannot_fill_a_batch(
     monkeypatch, checkpoint, tmp_path, caplog, groups, warned
 ):
     """A batch of 32 holds P = 8 labels of 4: a training set of 2 labels makes every batch
     repeat the same few images (the log says so, naming the counts); 8 labels fill one."""
-
-    from secret_core.data.records import Record
-
-    def fake_loader(*args, **kwargs):
-        raise _Stop
-
-    num = 4 * groups
-    records = [Record(f"{i}.jpg", i // 4, i % 2) for i in range(num)]
-    monkeypatch.setattr(training, "build_train_loader", fake_loader)
-    _fake_target(monkeypatch, records)
-    refined = np.arange(num, dtype=np.int64) // 4
-    labels, features = _epoch_inputs(tmp_path, {b: refined for b in BRANCHES})
-    settings = {**_secret_settings(), "batch_size": 32, "iterations": 5}
-    with caplog.at_level("WARNING"), pytest.raises(_Stop):
-        training.finetune_epoch(checkpoint, str(features), str(labels), "d", settings, "o", "r")
-    messages = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    messages = _finetune_warnings(monkeypatch, checkpoint, tmp_path, caplog, 4 * groups, 5)
     expected = "epoch 1: the training set has 8 samples in 2 labels, fewer than the 8 labels"
     assert [m.startswith(expected) for m in messages] == ([True] if warned else [])
     if warned:
@@ -332,21 +336,7 @@ def test_finetune_warns_when_each_training_image_is_drawn_too_often(
     """32 samples in 8 labels fill a batch, but 60 iterations of 32 draw each one 60 times,
     past the 50 above which weak-start runs lost their start model's mAP; 50 draws do not
     warn."""
-
-    from secret_core.data.records import Record
-
-    def fake_loader(*args, **kwargs):
-        raise _Stop
-
-    records = [Record(f"{i}.jpg", i // 4, i % 2) for i in range(32)]
-    monkeypatch.setattr(training, "build_train_loader", fake_loader)
-    _fake_target(monkeypatch, records)
-    refined = np.arange(32, dtype=np.int64) // 4
-    labels, features = _epoch_inputs(tmp_path, {b: refined for b in BRANCHES})
-    settings = {**_secret_settings(), "batch_size": 32, "iterations": iterations}
-    with caplog.at_level("WARNING"), pytest.raises(_Stop):
-        training.finetune_epoch(checkpoint, str(features), str(labels), "d", settings, "o", "r")
-    messages = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    messages = _finetune_warnings(monkeypatch, checkpoint, tmp_path, caplog, 32, iterations)
     expected = f"epoch 1: {iterations} iterations of 32 draw each of the 32 training samples "
     expected += f"{iterations} times"
     assert [m.startswith(expected) for m in messages] == ([True] if warned else [])
