@@ -152,6 +152,30 @@ def test_carry_overlay_changes_only_the_optimizer_state():
     assert "optimizer_state" not in wf.stage_settings(default, variants, "finetune", wc)
 
 
+def test_draws_cap_overlay_changes_only_the_cap_and_reaches_fine_tuning():
+    """The overlay of DEMO_EFFECT section 53 sets adapt.max_draws_per_image and nothing else;
+    the cap reaches the fine-tuning params, and the default's null (the authors') stays out of
+    them, so epochs finished before the key existed are not rerun."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from diag_experiment import load_config
+
+    import secret_core.workflow as wf
+
+    base = str(ROOT / "config" / "config.yaml")
+    config, variants = load_config([base, str(ROOT / "benchmarks" / "draws_cap.yaml")])
+    default, _ = load_config(base)
+    assert config["adapt"]["max_draws_per_image"] == 20
+    assert {**config["adapt"], "max_draws_per_image": None} == default["adapt"]
+    assert {k: v for k, v in config.items() if k != "adapt"} == {
+        k: v for k, v in default.items() if k != "adapt"
+    }
+    wc = {"setting": "uda", "task": "duke2market", "variant": "secret", "seed": "1", "epoch": "3"}
+    assert wf.stage_settings(config, variants, "finetune", wc)["max_draws_per_image"] == 20
+    assert "max_draws_per_image" not in wf.stage_settings(default, variants, "finetune", wc)
+    cluster = wf.stage_settings(config, variants, "cluster", {**wc, "space": "global"})
+    assert "max_draws_per_image" not in cluster
+
+
 def test_restart_kick_is_one_lr_per_weight_and_carrying_removes_it(tmp_path):
     """benchmarks/adam_restart_kick.py on a two-epoch carry run: the fresh Adam's first step
     has norm lr x sqrt(weights) (every weight moves by the lr, worked by hand in

@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 
 from secret_core.data import PKSampler
-from secret_core.data.sampler import iterations_per_epoch, pretrain_iterations_per_epoch
+from secret_core.data.sampler import (
+    capped_iterations,
+    iterations_per_epoch,
+    pretrain_iterations_per_epoch,
+)
 from secret_core.errors import SecretError
 
 
@@ -168,6 +172,22 @@ def test_samples_per_image_scales_the_target_budget():
     for bad in ({"samples_per_image": 0}, {"samples_per_image": "4"}, {"passes": 4}, {}):
         with pytest.raises(SecretError, match=r"samples_per_image: S"):
             iterations_per_epoch(bad, 700, 32)
+
+
+def test_draws_cap_shortens_only_epochs_that_would_repeat_their_images():
+    """Hand-worked: 127 iterations of 32 over 19 kept images draw each 214 times; a cap of 20
+    allows ceil(20 x 19 / 32) = ceil(11.9) = 12. A cap above the draws, or none (the
+    authors'), leaves the count; an empty set is left to the caller's skip."""
+    assert capped_iterations(127, 19, 32, 20) == 12
+    assert capped_iterations(127, 1500, 32, 20) == 127  # 2.7 draws each: under the cap
+    assert capped_iterations(127, 19, 32, None) == 127
+    assert capped_iterations(40, 64, 32, 20) == 40  # exactly 20 draws each: not cut
+    assert capped_iterations(40, 64, 32, 19.5) == 39  # 39 x 32 / 64 = 19.5
+    assert capped_iterations(127, 1, 32, 1) == 1  # never below one iteration
+    assert capped_iterations(127, 0, 32, 20) == 127
+    for bad in (0, -5, "20", True):
+        with pytest.raises(SecretError, match=r"adapt\.max_draws_per_image must be"):
+            capped_iterations(127, 19, 32, bad)
 
 
 def test_pretrain_budget_in_passes_scales_with_the_source():

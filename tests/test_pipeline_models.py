@@ -297,12 +297,17 @@ def test_unknown_optimizer_state_is_one_line():
         training.carries_adam_moments({"optimizer_state": "keep"})
 
 
-def _finetune_warnings(monkeypatch, checkpoint, tmp_path, caplog, num, iterations) -> list:
+def _finetune_warnings(
+    monkeypatch, checkpoint, tmp_path, caplog, num, iterations, loader_calls=None, **extra
+) -> list:
     """The warnings ``finetune_epoch`` logs before training ``num`` target images refined into
-    labels of 4, over ``iterations`` batches of 32 (the loader stops the epoch there)."""
+    labels of 4, over ``iterations`` batches of 32 (the loader stops the epoch there, after
+    appending its keyword arguments to ``loader_calls``); ``extra`` adds adapt settings."""
     from secret_core.data.records import Record
 
     def fake_loader(*args, **kwargs):
+        if loader_calls is not None:
+            loader_calls.append(kwargs)
         raise _Stop
 
     records = [Record(f"{i}.jpg", i // 4, i % 2) for i in range(num)]
@@ -310,8 +315,8 @@ def _finetune_warnings(monkeypatch, checkpoint, tmp_path, caplog, num, iteration
     _fake_target(monkeypatch, records)
     refined = np.arange(num, dtype=np.int64) // 4
     labels, features = _epoch_inputs(tmp_path, {b: refined for b in BRANCHES})
-    settings = {**_secret_settings(), "batch_size": 32, "iterations": iterations}
-    with caplog.at_level("WARNING"), pytest.raises(_Stop):
+    settings = {**_secret_settings(), "batch_size": 32, "iterations": iterations, **extra}
+    with caplog.at_level("INFO"), pytest.raises(_Stop):
         training.finetune_epoch(checkpoint, str(features), str(labels), "d", settings, "o", "r")
     return [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
 
@@ -340,3 +345,24 @@ def test_finetune_warns_when_each_training_image_is_drawn_too_often(
     expected = f"epoch 1: {iterations} iterations of 32 draw each of the 32 training samples "
     expected += f"{iterations} times"
     assert [m.startswith(expected) for m in messages] == ([True] if warned else [])
+
+
+@pytest.mark.parametrize(("cap", "trained_iterations"), [(20, 20), (None, 60), (80, 60)])
+def test_draws_cap_shortens_the_epoch_it_would_warn_about(
+    monkeypatch, checkpoint, tmp_path, caplog, cap, trained_iterations
+):
+    """adapt.max_draws_per_image: 60 iterations of 32 over 32 samples draw each 60 times; a
+    cap of 20 trains ceil(20 x 32 / 32) = 20 iterations, the log names both counts, and the
+    draws warning no longer fires. No cap (the authors'), or one above 60, trains all 60."""
+    calls: list = []
+    messages = _finetune_warnings(
+        monkeypatch, checkpoint, tmp_path, caplog, 32, 60, calls, max_draws_per_image=cap
+    )
+    assert [call["iterations"] for call in calls] == [trained_iterations]
+    assert bool(messages) == (trained_iterations == 60)
+    capped = [
+        r.getMessage() for r in caplog.records if "adapt.max_draws_per_image)" in r.getMessage()
+    ]
+    assert len(capped) == (trained_iterations < 60)
+    if capped:
+        assert "20 iterations (of 60: adapt.max_draws_per_image)" in capped[0]

@@ -422,6 +422,22 @@ def test_adapt_iterations_takes_a_count_or_auto():
         wf.validate_config(config, SCHEMA, validate)
 
 
+def test_draws_cap_is_null_or_a_positive_number():
+    """adapt.max_draws_per_image: null in both shipped configs (the authors' iterations
+    whatever trains); a number from the command line becomes one; zero is a one-line error."""
+    assert load("paper.yaml")["adapt"]["max_draws_per_image"] is None
+    config = load("config.yaml")
+    assert config["adapt"]["max_draws_per_image"] is None
+    config["adapt"]["max_draws_per_image"] = "20"  # as `--config 'adapt={max_draws_per_image: 20}'`
+    wf.validate_config(config, SCHEMA, validate)
+    assert config["adapt"]["max_draws_per_image"] == 20
+    for bad in (0, -2, "many"):
+        config["adapt"]["max_draws_per_image"] = bad
+        with pytest.raises(SecretError, match=r"adapt\.max_draws_per_image") as info:
+            wf.validate_config(config, SCHEMA, validate)
+        assert "\n" not in str(info.value)
+
+
 def test_pretrain_iterations_take_a_count_passes_or_auto():
     config = load("config.yaml")
     assert config["pretrain"]["iterations"] == {"passes": 27.5}

@@ -77,6 +77,7 @@ EXPECTED: dict[str, set[str]] = {
     "adapt.random_erasing": {"finetune"},
     "adapt.momentum": {"finetune"},
     "adapt.optimizer_state": {"finetune"},
+    "adapt.max_draws_per_image": {"finetune"},
     "adapt.k1": {"cluster"},
     "adapt.k2": {"cluster"},
     "adapt.min_samples": {"cluster"},
@@ -378,12 +379,17 @@ def test_sampler_rules_enter_params_only_away_from_the_former_rule(key, former, 
 
 @pytest.mark.parametrize(
     ("key", "former", "other", "authors"),
-    [("classes", "trained", "branch", "branch"), ("optimizer_state", "fresh", "carry", "fresh")],
+    [
+        ("classes", "trained", "branch", "branch"),
+        ("optimizer_state", "fresh", "carry", "fresh"),
+        ("max_draws_per_image", None, 20, None),
+    ],
 )
 def test_adapt_rules_enter_params_only_away_from_the_former_rule(key, former, other, authors):
-    """Epochs finished before ``adapt.classes`` (``adapt.optimizer_state``) existed used
-    ``trained`` (a fresh Adam, as the authors): their params stay as they were at that value,
-    and the other rule reruns only fine-tuning (and what follows it)."""
+    """Epochs finished before ``adapt.classes`` (``adapt.optimizer_state``,
+    ``adapt.max_draws_per_image``) existed used ``trained`` (a fresh Adam, no cap, as the
+    authors): their params stay as they were at that value, and the other rule reruns only
+    fine-tuning (and what follows it)."""
     catalogue = variants()
     wc = {"setting": "uda", "task": "duke2market", "variant": "secret", "seed": "1", "epoch": "2"}
     for rule, expected in ((former, False), (other, True)):

@@ -69,6 +69,30 @@ def iterations_per_epoch(setting: int | str | dict, num_images: int, batch_size:
     return _ceil_iterations(per_image * int(num_images) / int(batch_size))
 
 
+def capped_iterations(
+    iterations: int, trained_samples: int, batch_size: int, max_draws: float | None
+) -> int:
+    """``adapt.max_draws_per_image``: at most ``ceil(D x T / batch_size)`` iterations for T
+    training samples, so that no image is drawn more than about D times in the epoch.
+
+    Why: the iterations follow the target's size (the authors' fixed 400), so a refinement
+    that keeps 1 % of the target repeats each kept image hundreds of times, and from a weak
+    start that undid the start model (docs/DEMO_EFFECT.md, section 51). ``None`` (the
+    authors') keeps the iterations whatever trains. The cap costs growth where SECRET
+    recovers on its own (section 53), so it is a lever for weak starts, not a default.
+    """
+    if max_draws is None:
+        return iterations
+    if isinstance(max_draws, bool) or not isinstance(max_draws, int | float) or max_draws <= 0:
+        raise SecretError(
+            f"adapt.max_draws_per_image must be a positive number or null (the authors': no "
+            f"cap), got {max_draws!r}; fix the config"
+        )
+    if trained_samples <= 0:
+        return iterations
+    return min(iterations, _ceil_iterations(max_draws * trained_samples / int(batch_size)))
+
+
 def pretrain_iterations_per_epoch(
     setting: int | str | dict, num_images: int, batch_size: int, epochs: int
 ) -> int:

@@ -12,7 +12,11 @@ import torch
 from secret_core import BRANCHES
 from secret_core.data import RandomErasingConfig, build_train_loader
 from secret_core.data.positives import DEFAULT_BATCHES, DEFAULT_POSITIVES
-from secret_core.data.sampler import iterations_per_epoch, pretrain_iterations_per_epoch
+from secret_core.data.sampler import (
+    capped_iterations,
+    iterations_per_epoch,
+    pretrain_iterations_per_epoch,
+)
 from secret_core.data.transforms import AUTHORS_PAD
 from secret_core.device import amp_enabled
 from secret_core.engine import (
@@ -255,13 +259,19 @@ def finetune_epoch(
                 teacher.model.set_classifier(branch, centroids.to(device))
     trained_labels = labels[:, BRANCHES.index(branches[0])]
     trainable = int((trained_labels >= 0).sum())
+    # The teacher's momentum above keeps the run's nominal length: the cap shortens epochs.
+    nominal = iterations
+    iterations = capped_iterations(
+        nominal, trainable, settings["batch_size"], settings.get("max_draws_per_image")
+    )
     log.info(
-        "epoch %d: %d of %d samples train; classes %s; %d iterations%s",
+        "epoch %d: %d of %d samples train; classes %s; %d iterations%s%s",
         epoch,
         trainable,
         len(labels),
         num_classes,
         iterations,
+        f" (of {nominal}: adapt.max_draws_per_image)" if iterations < nominal else "",
         f"; teacher momentum {momentum:.4f}" if mean_teacher else "",
     )
     if trainable == 0:
@@ -382,7 +392,8 @@ def warn_if_training_set_too_small(
             "epoch %d: %d iterations of %d draw each of the %d training samples %.0f times "
             "(the iterations follow the target's size; over %d draws per image lost mAP at "
             "weak starts, and stayed low from starts under about 15 mAP: history.csv's "
-            "trained_samples shows it; docs/DEMO_EFFECT.md, sections 51-52)",
+            "trained_samples shows it; adapt.max_draws_per_image caps the draws; "
+            "docs/DEMO_EFFECT.md, sections 51-53)",
             epoch,
             iterations,
             batch_size,

@@ -82,6 +82,7 @@ FINETUNE_KEYS = (
     "lr_steps",
     "random_erasing",
     "optimizer_state",
+    "max_draws_per_image",
 )
 
 
@@ -210,6 +211,7 @@ FORMER_DEFAULTS = {
     "warmup_per": DEFAULT_WARMUP_PER,
     "detach_local": DEFAULT_DETACH_LOCAL,
     "optimizer_state": DEFAULT_OPTIMIZER_STATE,
+    "max_draws_per_image": None,
 }
 ERASING_FORMER_DEFAULTS = {"draw": DEFAULT_DRAW}
 TRIPLET_FORMER_DEFAULTS = {"lone_anchors": DEFAULT_LONE_ANCHORS}
