@@ -89,6 +89,11 @@ def test_overlays_merge_as_snakemake_merges_configfiles(tmp_path):
             assert spec == {**shifted_spec, "num_ids": 300}  # only the size changes
     assert large["pretrain"]["iterations"] == {"passes": 0.5}
     assert large["adapt"] == default["adapt"]
+    one = str(ROOT / "benchmarks" / "one_pass_start.yaml")
+    between, _ = load_config([str(base), *sized, one])
+    assert between["pretrain"]["iterations"] == {"passes": 1.0}
+    assert {**between["pretrain"], "iterations": {"passes": 0.5}} == large["pretrain"]
+    assert {**between, "pretrain": large["pretrain"]} == large  # only the passes differ
 
 
 def test_teacher_stream_overlay_runs_the_mean_teacher_under_secrets_name():
